@@ -1,0 +1,19 @@
+"""dynacortex: continuous-time dynamical models of the visual cortex.
+
+    import dynacortex as dc
+    model = dc.create_model("dyrcnnx4", recurrence="full", solver="rk4", dt=1.0)
+    logits = model(images, n_steps=50)          # (B, T, classes)
+"""
+
+from .dynamics import History, Solver, State, get_solver, integrate, list_solvers
+from .layers import Area, Connection, get_activation, list_activations
+from .models import AreaNetwork, Recording, StabilityError, create_model, list_models, model_info, record, register_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "History", "Solver", "State", "get_solver", "integrate", "list_solvers",
+    "Area", "Connection", "get_activation", "list_activations",
+    "AreaNetwork", "Recording", "StabilityError", "create_model", "list_models", "model_info", "record",
+    "register_model", "__version__",
+]

@@ -1,0 +1,94 @@
+"""A cortical area: one population of rate units with a leak, a transfer function and recurrence.
+
+Rate form (default)::
+
+    tau dr/dt = -r + Phi(I),          output r
+
+Voltage form::
+
+    tau dv/dt = -v + I,               output r = Phi(v)
+
+with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``. ``tau`` (ms) is a scalar
+or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
+positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .activations import get_activation
+from .recurrence import make_recurrence
+
+__all__ = ["Area", "FORMS", "OPERATIONS"]
+
+FORMS = ("rate", "voltage")
+OPERATIONS = ("norm", "activation")
+
+
+class Area(nn.Module):
+    """One area's dynamics. See the module docstring for the equations."""
+
+    def __init__(
+        self,
+        name: str,
+        channels: int,
+        *,
+        tau: float = 5.0,
+        learn_tau: bool = False,
+        tau_per_channel: bool = False,
+        activation: "str | nn.Module" = "relu",
+        form: str = "rate",
+        recurrence: str = "full",
+        recurrence_kernel_size: int = 3,
+        local_kernel_size: int = 3,
+        t_recurrence: float = 0.0,
+        operations: Sequence[str] = ("activation",),
+        norm_groups: int = 1,
+    ):
+        super().__init__()
+        if form not in FORMS:
+            raise ValueError(f"form: {form!r} is not one of {list(FORMS)}")
+        if not tau > 0:
+            raise ValueError(f"tau of area {name}: must be > 0 ms, got {tau}")
+        if t_recurrence < 0:
+            raise ValueError(f"t_recurrence: must be >= 0 ms, got {t_recurrence}")
+        bad = [op for op in operations if op not in OPERATIONS]
+        if bad:
+            raise ValueError(f"operations: {bad} not allowed; allowed values are {list(OPERATIONS)}")
+        self.name, self.channels, self.form = name, channels, form
+        self.t_recurrence = float(t_recurrence)
+        shape = (channels, 1, 1) if tau_per_channel else ()
+        log_tau = torch.full(shape, math.log(tau))
+        if learn_tau:
+            self.log_tau = nn.Parameter(log_tau)
+        else:
+            self.register_buffer("log_tau", log_tau)
+        self._fixed_tau = None if (learn_tau or tau_per_channel) else float(tau)
+        ops = {"norm": lambda: nn.GroupNorm(norm_groups, channels), "activation": lambda: get_activation(activation)}
+        self.phi = nn.Sequential(*[ops[op]() for op in operations])
+        self.recurrence = make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size)
+
+    @property
+    def tau(self) -> "float | Tensor":
+        """Time constant in ms: a float when fixed and scalar, else a tensor (scalar or (C, 1, 1))."""
+        return self._fixed_tau if self._fixed_tau is not None else self.log_tau.exp()
+
+    def output(self, y: Tensor) -> Tensor:
+        """The rate the area sends to its targets."""
+        return y if self.form == "rate" else self.phi(y)
+
+    def derivative(self, y: Tensor, drive: Tensor) -> Tensor:
+        """``dy/dt`` for state ``y`` and total input current ``drive``."""
+        target = self.phi(drive) if self.form == "rate" else drive
+        tau = self.tau
+        if isinstance(tau, float):
+            return (target - y) * (1.0 / tau)
+        return (target - y) / tau
+
+    def extra_repr(self) -> str:
+        return f"name={self.name}, channels={self.channels}, form={self.form}, t_recurrence={self.t_recurrence:g} ms"

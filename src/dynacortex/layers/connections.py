@@ -1,0 +1,64 @@
+"""Connections between areas: ``I_dst += W_c r_src(t - Delta_c)``.
+
+A :class:`Connection` names its source and target area, its delay in ms, and the operation ``W_c``.
+:class:`Adapter` is the operation for skip and feedback connections between areas of different
+shape: a 1x1 convolution from the source's to the target's channels and a resampling to the
+target's spatial size (area averaging when shrinking, bilinear when growing). Both are linear and
+act on different axes, so they commute; the adapter resamples first when that makes the convolution
+cheaper.
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["Connection", "Adapter", "resample"]
+
+KINDS = ("feedforward", "skip", "feedback", "lateral")
+
+
+def resample(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """Resize ``x`` (B, C, H, W) to ``size``: area average to shrink, bilinear to grow."""
+    h, w = x.shape[-2:]
+    if (h, w) == tuple(size):
+        return x
+    if h >= size[0] and w >= size[1]:
+        return F.adaptive_avg_pool2d(x, size)
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+class Adapter(nn.Module):
+    """1x1 convolution ``in_channels -> out_channels`` plus resampling to the target size."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=bias)
+
+    def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
+        if x.shape[-2] * x.shape[-1] > size[0] * size[1]:
+            return self.conv(resample(x, size))
+        return resample(self.conv(x), size)
+
+
+class Connection(nn.Module):
+    """A directed, delayed connection ``src -> dst`` with operation ``op``.
+
+    ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or an
+    :class:`Adapter` that also takes the target size.
+    """
+
+    def __init__(self, src: str, dst: str, op: nn.Module, delay: float = 0.0, kind: str = "feedforward"):
+        super().__init__()
+        if delay < 0:
+            raise ValueError(f"delay of connection {src}->{dst}: must be >= 0 ms, got {delay}")
+        if kind not in KINDS:
+            raise ValueError(f"kind of connection {src}->{dst}: {kind!r} is not one of {list(KINDS)}")
+        self.src, self.dst, self.op, self.delay, self.kind = src, dst, op, float(delay), kind
+        self._sized = isinstance(op, Adapter)
+
+    def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
+        return self.op(x, size) if self._sized else self.op(x)
+
+    def extra_repr(self) -> str:
+        return f"{self.src} -> {self.dst}, kind={self.kind}, delay={self.delay:g} ms"

@@ -1,0 +1,148 @@
+"""DyRCNNx4: a four-area (V1, V2, V4, IT) recurrent convolutional network in continuous time.
+
+Areas follow :class:`~dynacortex.layers.Area` (rate form ``tau dr/dt = -r + Phi(I)`` by default;
+``form="voltage"`` gives DynVision's ordering, where the nonlinearity follows the Euler step). The
+architecture follows DynVision's DyRCNNx4: 3x3 convolutions, channels 36/64/121/256, max-pool 3/2
+after V1 and V2, stride 2 into IT, skips V1->V4 and V2->IT (1x1 conv + resampling), optional
+feedback V4->V1 and IT->V2, and a classifier (global average pool + linear) on IT at every step.
+
+Delays (ms): ``t_feedforward`` between consecutive areas, ``t_recurrence`` within an area,
+``t_skip`` on skips, ``t_feedback`` on feedback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from torch import nn
+
+from ..dynamics import list_solvers
+from ..layers import Adapter, Area, Connection, list_activations
+from ..layers.recurrence import RECURRENCE_TYPES
+from .network import AreaNetwork
+from .registry import register_model
+
+__all__ = ["DyRCNNConfig", "build_dyrcnn"]
+
+AREA_NAMES = ("V1", "V2", "V4", "IT")
+
+Recurrence = Literal[
+    "none", "self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local", "localdepthwise"
+]
+assert set(Recurrence.__args__) == set(RECURRENCE_TYPES)  # type: ignore[attr-defined]
+
+
+class DyRCNNConfig(BaseModel):
+    """Configuration of a DyRCNN model; every field is validated, unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    num_classes: int = Field(10, ge=1)
+    in_channels: int = Field(3, ge=1)
+    channels: tuple[int, ...] = (36, 64, 121, 256)
+    recurrence: Recurrence = "full"
+    recurrence_kernel_size: int = Field(3, ge=1)
+    local_kernel_size: int = Field(3, ge=1)
+    dt: float = Field(2.0, gt=0, description="integration step (ms)")
+    tau: Union[float, tuple[float, ...]] = Field(5.0, description="time constant (ms), one or one per area")
+    learn_tau: bool = False
+    tau_per_channel: bool = False
+    t_feedforward: float = Field(0.0, ge=0, description="delay between consecutive areas (ms)")
+    t_recurrence: float = Field(6.0, ge=0, description="delay of the recurrence (ms)")
+    t_skip: float = Field(0.0, ge=0, description="delay of skip connections (ms)")
+    t_feedback: float = Field(30.0, ge=0, description="delay of feedback connections (ms)")
+    skip: bool = True
+    feedback: bool = False
+    solver: str = "euler"
+    activation: str = "relu"
+    form: Literal["rate", "voltage"] = "rate"
+    operations: tuple[Literal["norm", "activation"], ...] = ("activation",)
+    stability_check: bool = False
+    allow_unstable: bool = False
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if len(v) != 4 or any(c < 1 for c in v):
+            raise ValueError(f"must be 4 positive channel counts (V1, V2, V4, IT), got {v}")
+        return v
+
+    @field_validator("tau")
+    @classmethod
+    def _tau(cls, v: Union[float, tuple[float, ...]]) -> Union[float, tuple[float, ...]]:
+        taus = v if isinstance(v, tuple) else (v,)
+        if isinstance(v, tuple) and len(v) != 4:
+            raise ValueError(f"must be one value or 4 (V1, V2, V4, IT), got {len(v)}")
+        if any(not t > 0 for t in taus):
+            raise ValueError(f"must be > 0 ms, got {v}")
+        return v
+
+    @field_validator("solver")
+    @classmethod
+    def _solver(cls, v: str) -> str:
+        if v not in list_solvers():
+            raise ValueError(f"unknown solver {v!r}; allowed values are {list_solvers()}")
+        return v
+
+    @field_validator("activation")
+    @classmethod
+    def _activation(cls, v: str) -> str:
+        if v not in list_activations():
+            raise ValueError(f"unknown activation {v!r}; allowed values are {list_activations()}")
+        return v
+
+    @model_validator(mode="after")
+    def _local_kernel(self) -> "DyRCNNConfig":
+        for name in ("recurrence_kernel_size", "local_kernel_size"):
+            if getattr(self, name) % 2 != 1:
+                raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
+        return self
+
+
+def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
+    """Build the DyRCNNx4 network described by ``cfg``."""
+    c = cfg.channels
+    taus = cfg.tau if isinstance(cfg.tau, tuple) else (cfg.tau,) * 4
+    areas = [
+        Area(
+            name, ch, tau=tau, learn_tau=cfg.learn_tau, tau_per_channel=cfg.tau_per_channel,
+            activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
+            recurrence_kernel_size=cfg.recurrence_kernel_size, local_kernel_size=cfg.local_kernel_size,
+            t_recurrence=cfg.t_recurrence, operations=cfg.operations,
+        )
+        for name, ch, tau in zip(AREA_NAMES, c, taus)
+    ]
+
+    def pool() -> nn.Module:
+        return nn.MaxPool2d(3, stride=2, padding=1)
+
+    ff = cfg.t_feedforward
+    connections = [
+        Connection("V1", "V2", nn.Sequential(pool(), nn.Conv2d(c[0], c[1], 3, padding=1)), ff),
+        Connection("V2", "V4", nn.Sequential(pool(), nn.Conv2d(c[1], c[2], 3, padding=1)), ff),
+        Connection("V4", "IT", nn.Conv2d(c[2], c[3], 3, stride=2, padding=1), ff),
+    ]
+    if cfg.skip:
+        connections += [
+            Connection("V1", "V4", Adapter(c[0], c[2]), cfg.t_skip, kind="skip"),
+            Connection("V2", "IT", Adapter(c[1], c[3]), cfg.t_skip, kind="skip"),
+        ]
+    if cfg.feedback:
+        connections += [
+            Connection("V4", "V1", Adapter(c[2], c[0]), cfg.t_feedback, kind="feedback"),
+            Connection("IT", "V2", Adapter(c[3], c[1]), cfg.t_feedback, kind="feedback"),
+        ]
+    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[3], cfg.num_classes))
+    return AreaNetwork(
+        areas, nn.Conv2d(cfg.in_channels, c[0], 3, padding=1), connections, readout,
+        in_channels=cfg.in_channels, dt=cfg.dt, solver=cfg.solver,
+        stability_check=cfg.stability_check, allow_unstable=cfg.allow_unstable,
+    )
+
+
+register_model(
+    "dyrcnnx4", config=DyRCNNConfig,
+    citation="Gutzeit et al., DynVision (Lindsay lab); architecture after DynVision's DyRCNNx4",
+    description="V1-V2-V4-IT recurrent conv net, 36/64/121/256 channels, skips V1->V4 and V2->IT",
+)(build_dyrcnn)

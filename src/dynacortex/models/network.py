@@ -1,0 +1,246 @@
+"""A network of areas integrated as one ODE system.
+
+For areas ``a`` with state ``y_a`` (see :class:`~dynacortex.layers.Area`) the network's vector
+field is
+
+    tau_a dy_a/dt = -y_a + Phi_a(I_a)      (rate form; voltage form: -y_a + I_a)
+    I_a(t) = s_a(t) + sum_{c: src -> a} W_c r_src(t - Delta_c) + J_a r_a(t - Delta_rc,a)
+
+where ``s_a`` is the stimulus drive (``stem(x)``, only for the input area). The stimulus frame
+``x[:, n]`` is held over ``[t_n, t_n + dt)``; every other term is read at the stage's own time,
+from the delay history when ``Delta > 0``. ``Delta = 0`` couples areas at the same instant (no
+transmission delay): with an explicit solver a change in one area then reaches the next one step
+later, which is the discretisation and vanishes as dt -> 0.
+
+Logits are the readout of the last area at the end of every step: ``(B, T, K)``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from ..dynamics import History, Solver, get_solver, integrate
+from ..layers import Area, Connection
+
+__all__ = ["AreaNetwork", "StabilityError"]
+
+Observer = Callable[[float, tuple[Tensor, ...]], None]
+
+
+class StabilityError(FloatingPointError):
+    """A state became NaN or Inf during a simulation with ``stability_check=True``."""
+
+
+class AreaNetwork(nn.Module):
+    """Areas + delayed connections + a readout, integrated by a dynacortex solver.
+
+    Args:
+        areas: the areas, input area first, in feedforward order.
+        stem: maps a stimulus frame ``(B, C_in, H, W)`` to the input area's drive.
+        connections: inter-area connections (every area after the first needs a feedforward one
+            from an earlier area; it fixes the area's spatial size).
+        readout: maps the last area's rates ``(B, C, h, w)`` to logits ``(B, K)``; ``None`` for none.
+        in_channels: channels of the stimulus.
+        dt: step in ms. solver: a solver name or instance.
+        stability_check: raise :class:`StabilityError` naming the area and time on NaN/Inf.
+        allow_unstable: permit ``dt/tau`` beyond the explicit solver's stability limit.
+    """
+
+    def __init__(
+        self,
+        areas: Sequence[Area],
+        stem: nn.Module,
+        connections: Sequence[Connection],
+        readout: Optional[nn.Module],
+        *,
+        in_channels: int,
+        dt: float = 2.0,
+        solver: "str | Solver" = "euler",
+        stability_check: bool = False,
+        allow_unstable: bool = False,
+    ):
+        super().__init__()
+        self.areas = nn.ModuleList(areas)
+        self.area_names = [a.name for a in areas]
+        if len(set(self.area_names)) != len(self.area_names):
+            raise ValueError(f"areas: names must be unique, got {self.area_names}")
+        self.stem = stem
+        self.connections = nn.ModuleList(connections)
+        self.readout = readout
+        self.in_channels = in_channels
+        self.stability_check = stability_check
+        self.allow_unstable = allow_unstable
+        index = {n: i for i, n in enumerate(self.area_names)}
+        self._incoming: list[list[tuple[int, Connection]]] = [[] for _ in areas]
+        self._shape_source: list[Optional[tuple[int, Connection]]] = [None] * len(areas)
+        for c in connections:
+            for end in (c.src, c.dst):
+                if end not in index:
+                    raise ValueError(f"connection {c.src}->{c.dst}: unknown area {end!r}; areas are {self.area_names}")
+            src, dst = index[c.src], index[c.dst]
+            self._incoming[dst].append((src, c))
+            if c.kind == "feedforward" and src < dst and self._shape_source[dst] is None:
+                self._shape_source[dst] = (src, c)
+        missing = [self.area_names[i] for i in range(1, len(areas)) if self._shape_source[i] is None]
+        if missing:
+            raise ValueError(f"connections: areas {missing} have no feedforward input from an earlier area")
+        self._observers: list[Observer] = []
+        self._shapes: dict[tuple, list[torch.Size]] = {}
+        self.dt = dt
+        self.solver = solver
+
+    # -- configuration ---------------------------------------------------------------------------
+    @property
+    def dt(self) -> float:
+        """Integration step in ms."""
+        return self._dt
+
+    @dt.setter
+    def dt(self, value: float) -> None:
+        if not value > 0:
+            raise ValueError(f"dt: must be > 0 ms, got {value}")
+        self._dt = float(value)
+        if hasattr(self, "_solver"):
+            self._check_step()
+
+    @property
+    def solver(self) -> Solver:
+        return self._solver
+
+    @solver.setter
+    def solver(self, value: "str | Solver") -> None:
+        self._solver = get_solver(value)
+        self._check_step()
+
+    def _check_step(self) -> None:
+        limit = self._solver.leak_stability
+        if self.allow_unstable or limit == float("inf"):
+            return
+        for area in self.areas:
+            tau = area.tau
+            tau_min = float(tau) if isinstance(tau, float) else float(tau.min())
+            if self._dt / tau_min > limit:
+                raise ValueError(
+                    f"dt: dt/tau = {self._dt / tau_min:.3g} in area {area.name} exceeds the stability "
+                    f"limit {limit:g} of solver {self._solver.name!r}; use a smaller dt, "
+                    "solver='exp_euler', or allow_unstable=True"
+                )
+
+    # -- simulation ------------------------------------------------------------------------------
+    def _frames(self, x: Tensor, n_steps: Optional[int]) -> tuple[Tensor, int]:
+        """Stimulus drive of the input area per frame, ``(B, T or 1, C, H, W)``, and the step count."""
+        if x.dim() == 4:
+            if n_steps is None:
+                raise ValueError("n_steps: a static image (B, C, H, W) needs n_steps=<number of steps>")
+            frames = x.unsqueeze(1)
+        elif x.dim() == 5:
+            if n_steps is not None and n_steps != x.shape[1]:
+                raise ValueError(f"n_steps: {n_steps} differs from the {x.shape[1]} frames of x; leave it out")
+            frames, n_steps = x, x.shape[1]
+        else:
+            raise ValueError(f"x: expected shape (B, T, C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
+        if frames.shape[2] != self.in_channels:
+            raise ValueError(f"x: expected {self.in_channels} channels, got {frames.shape[2]} (shape {tuple(x.shape)})")
+        if n_steps < 1:
+            raise ValueError(f"n_steps: must be >= 1, got {n_steps}")
+        if self.stability_check and not torch.isfinite(frames).all():
+            raise StabilityError("x: the stimulus contains NaN or Inf values")
+        b, t = frames.shape[:2]
+        drive = self.stem(frames.flatten(0, 1))
+        return drive.unflatten(0, (b, t)), n_steps
+
+    def state_shapes(self, drive_shape: torch.Size) -> list[torch.Size]:
+        """Per-area state shape ``(C, H, W)`` for an input-area drive of shape ``(C, H, W)``."""
+        key = tuple(drive_shape)
+        if key not in self._shapes:
+            shapes = [torch.Size(drive_shape)]
+            p = next(self.parameters())
+            with torch.no_grad():
+                for src, conn in self._shape_source[1:]:  # type: ignore[misc]
+                    probe = torch.zeros((1, *shapes[src]), dtype=p.dtype, device=p.device)
+                    shapes.append(conn(probe, shapes[src][-2:]).shape[1:])
+            self._shapes[key] = shapes
+        return self._shapes[key]
+
+    def initial_state(self, batch: int, drive_shape: torch.Size, like: Tensor) -> tuple[Tensor, ...]:
+        """Zero state of every area."""
+        return tuple(like.new_zeros((batch, *s)) for s in self.state_shapes(drive_shape))
+
+    def run(self, x: Tensor, n_steps: Optional[int] = None, state: Optional[Sequence[Tensor]] = None,
+            t0: float = 0.0) -> tuple[Optional[Tensor], tuple[Tensor, ...]]:
+        """Simulate; return ``(logits (B, T, K) or None, final state)``."""
+        drive, n_steps = self._frames(x, n_steps)
+        y0 = tuple(state) if state is not None else self.initial_state(drive.shape[0], drive.shape[2:], drive)
+        dyn = _Dynamics(self, drive, y0, t0)
+        y = integrate(dyn, y0, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=t0)
+        logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
+        return logits, y
+
+    def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
+        """Logits ``(B, T, K)`` for ``x`` of shape ``(B, T, C, H, W)``, or ``(B, C, H, W)`` with ``n_steps``."""
+        logits, _ = self.run(x, n_steps)
+        if logits is None:
+            raise RuntimeError("this network has no readout; use run() and record() instead")
+        return logits
+
+
+class _Dynamics:
+    """One simulation's vector field: the network plus its stimulus, history and outputs."""
+
+    def __init__(self, net: AreaNetwork, drive: Tensor, y0: tuple[Tensor, ...], t0: float):
+        self.net, self.drive = net, drive
+        self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
+        self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
+        self.frame = drive[:, 0]
+        self.logits: list[Tensor] = []
+        delayed: dict[int, float] = {}
+        for dst, incoming in enumerate(net._incoming):
+            for src, c in incoming:
+                if c.delay > 0:
+                    delayed[src] = max(delayed.get(src, 0.0), c.delay)
+            if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
+                delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
+        self.history: Optional[History] = None
+        if delayed:
+            self.history = History(max(delayed.values()), net.dt, leaves=delayed)
+            self.history.reset(t0, y0)
+
+    def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor]) -> Tensor:
+        if delay == 0.0:
+            return outs[j]
+        assert self.history is not None
+        return self.areas[j].output(self.history.read(j, t - delay, t, y[j]))
+
+    def __call__(self, t: float, y: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        areas, incoming = self.areas, self.net._incoming
+        outs = [a.output(yi) for a, yi in zip(areas, y)]
+        dy = []
+        for i, area in enumerate(areas):
+            size = y[i].shape[-2:]
+            drive: Optional[Tensor] = self.frame if i == 0 else None
+            for src, conn in incoming[i]:
+                term = conn(self._read(src, conn.delay, t, y, outs), size)
+                drive = term if drive is None else drive + term
+            if area.recurrence is not None:
+                drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs))
+            dy.append(area.derivative(y[i], drive))
+        return tuple(dy)
+
+    def begin_step(self, n: int, t: float) -> None:
+        self.frame = self.drive[:, n] if self.drive.shape[1] > 1 else self.drive[:, 0]
+
+    def end_step(self, n: int, t: float, y: tuple[Tensor, ...]) -> None:
+        net = self.net
+        if net.stability_check:
+            for name, yi in zip(net.area_names, y):
+                if not torch.isfinite(yi).all():
+                    raise StabilityError(f"area {name!r} became NaN/Inf at t = {t:g} ms (step {n + 1})")
+        if self.history is not None:
+            self.history.push(y)
+        if net.readout is not None:
+            self.logits.append(net.readout(self.areas[-1].output(y[-1])))
+        for observe in net._observers:
+            observe(t, y)
