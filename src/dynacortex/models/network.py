@@ -121,7 +121,7 @@ class AreaNetwork(nn.Module):
             return
         for area in self.areas:
             tau = area.tau
-            tau_min = float(tau) if isinstance(tau, float) else float(tau.min())
+            tau_min = float(tau) if isinstance(tau, float) else float(tau.detach().min())
             if self._dt / tau_min > limit:
                 raise ValueError(
                     f"dt: dt/tau = {self._dt / tau_min:.3g} in area {area.name} exceeds the stability "
