@@ -174,7 +174,7 @@ class AreaNetwork(nn.Module):
         """Simulate; return ``(logits (B, T, K) or None, final state)``."""
         drive, n_steps = self._frames(x, n_steps)
         y0 = tuple(state) if state is not None else self.initial_state(drive.shape[0], drive.shape[2:], drive)
-        dyn = _Dynamics(self, drive, y0, t0)
+        dyn = _Dynamics(self, drive, y0, t0, zero_start=state is None)
         y = integrate(dyn, y0, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=t0)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, y
@@ -190,11 +190,15 @@ class AreaNetwork(nn.Module):
 class _Dynamics:
     """One simulation's vector field: the network plus its stimulus, history and outputs."""
 
-    def __init__(self, net: AreaNetwork, drive: Tensor, y0: tuple[Tensor, ...], t0: float):
-        self.net, self.drive = net, drive
+    def __init__(self, net: AreaNetwork, drive: Tensor, y0: tuple[Tensor, ...], t0: float, zero_start: bool):
+        self.net, self.t0 = net, t0
+        # Rates read from before t0 are exactly zero when the run starts from rest (rate form):
+        # bias-free recurrence on them is skipped.
+        self.silent_before = t0 + 1e-9 * net.dt if zero_start else float("-inf")
+        self.frames = drive.unbind(1)  # one backward node for all frames, not one zero-filled copy per step
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
         self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
-        self.frame = drive[:, 0]
+        self.frame = self.frames[0]
         self.logits: list[Tensor] = []
         delayed: dict[int, float] = {}
         for dst, incoming in enumerate(net._incoming):
@@ -224,13 +228,13 @@ class _Dynamics:
             for src, conn in incoming[i]:
                 term = conn(self._read(src, conn.delay, t, y, outs), size)
                 drive = term if drive is None else drive + term
-            if area.recurrence is not None:
+            if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
                 drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs))
             dy.append(area.derivative(y[i], drive))
         return tuple(dy)
 
     def begin_step(self, n: int, t: float) -> None:
-        self.frame = self.drive[:, n] if self.drive.shape[1] > 1 else self.drive[:, 0]
+        self.frame = self.frames[n] if len(self.frames) > 1 else self.frames[0]
 
     def end_step(self, n: int, t: float, y: tuple[Tensor, ...]) -> None:
         net = self.net
