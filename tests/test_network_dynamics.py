@@ -14,8 +14,8 @@ from .helpers import chain
 
 def final_state(net, x, dt, t_end, solver):
     net.dt, net.solver = dt, solver
-    _, y = net.run(x, n_steps=round(t_end / dt))
-    return torch.cat([yi.flatten() for yi in y])
+    _, carry = net.run(x, n_steps=round(t_end / dt))
+    return torch.cat([yi.flatten() for yi in carry.state])
 
 
 @pytest.mark.parametrize("name,order", [("euler", 1), ("heun", 2), ("rk4", 4)])
@@ -120,9 +120,9 @@ def test_exp_euler_runs_on_model_and_matches_euler_for_small_dt():
     torch.manual_seed(0)
     m = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7), dt=0.05, solver="exp_euler", t_recurrence=0.0)
     with torch.no_grad():
-        ye = m.run(x, n_steps=80)[1]
+        ye = m.run(x, n_steps=80)[1].state
         m.solver = "euler"
-        yr = m.run(x, n_steps=80)[1]
+        yr = m.run(x, n_steps=80)[1].state
     for a, b in zip(ye, yr):
         assert torch.allclose(a, b, atol=5e-3 * float(b.abs().max()) + 1e-6)
 
@@ -135,3 +135,28 @@ def test_exp_euler_stable_where_euler_is_refused():
     assert torch.isfinite(out).all()
     m2 = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7), dt=15.0, tau=5.0, allow_unstable=True)
     assert m2.dt == 15.0
+
+
+@pytest.mark.parametrize("solver", ["euler", "rk4"])
+def test_run_in_chunks_equals_one_run(solver):
+    """Continuing from a carry (state, time, delay history) reproduces the uninterrupted simulation."""
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7), solver=solver, t_feedforward=3.0,
+                            t_recurrence=5.0, feedback=True, t_feedback=7.0)
+    x = torch.rand(2, 12, 3, 16, 16)
+    with torch.no_grad():
+        full, end = model.run(x)
+        first, carry = model.run(x[:, :5])
+        second, carry = model.run(x[:, 5:], carry=carry.detach())
+    assert carry.t == end.t == 24.0
+    assert torch.allclose(torch.cat([first, second], dim=1), full, atol=1e-6)
+    for a, b in zip(carry.state, end.state):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_carry_detach_cuts_the_graph():
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7))
+    _, carry = model.run(torch.rand(1, 3, 3, 16, 16))
+    assert carry.state[0].requires_grad
+    cut = carry.detach()
+    assert not any(s.requires_grad for s in cut.state)
+    assert all(x is None or not x.requires_grad for entry in cut.history._buf for x in entry)

@@ -1,8 +1,8 @@
 """Models: the generic area network, the registry and the reference models."""
 
 from . import dyrcnn  # noqa: F401  (registers the models)
-from .network import AreaNetwork, StabilityError
+from .network import AreaNetwork, Carry, StabilityError
 from .recording import Recording, record
 from .registry import create_model, list_models, model_info, register_model
 
-__all__ = ["AreaNetwork", "StabilityError", "Recording", "record", "create_model", "list_models", "model_info", "register_model"]
+__all__ = ["AreaNetwork", "Carry", "StabilityError", "Recording", "record", "create_model", "list_models", "model_info", "register_model"]

@@ -17,6 +17,7 @@ Logits are the readout of the last area at the end of every step: ``(B, T, K)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import torch
@@ -25,7 +26,7 @@ from torch import Tensor, nn
 from ..dynamics import History, Solver, get_solver, integrate
 from ..layers import Area, Connection
 
-__all__ = ["AreaNetwork", "StabilityError"]
+__all__ = ["AreaNetwork", "Carry", "StabilityError"]
 
 Observer = Callable[[float, tuple[Tensor, ...]], None]
 
@@ -169,15 +170,20 @@ class AreaNetwork(nn.Module):
         """Zero state of every area."""
         return tuple(like.new_zeros((batch, *s)) for s in self.state_shapes(drive_shape))
 
-    def run(self, x: Tensor, n_steps: Optional[int] = None, state: Optional[Sequence[Tensor]] = None,
-            t0: float = 0.0) -> tuple[Optional[Tensor], tuple[Tensor, ...]]:
-        """Simulate; return ``(logits (B, T, K) or None, final state)``."""
+    def run(self, x: Tensor, n_steps: Optional[int] = None,
+            carry: Optional["Carry"] = None) -> tuple[Optional[Tensor], "Carry"]:
+        """Simulate ``x``; return ``(logits (B, T, K) or None, carry)``.
+
+        ``carry`` (from a previous ``run``) continues a simulation: its state, time and delay history.
+        Without it the network starts at rest at t = 0.
+        """
         drive, n_steps = self._frames(x, n_steps)
-        y0 = tuple(state) if state is not None else self.initial_state(drive.shape[0], drive.shape[2:], drive)
-        dyn = _Dynamics(self, drive, y0, t0, zero_start=state is None)
-        y = integrate(dyn, y0, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=t0)
+        if carry is None:
+            carry = Carry(self.initial_state(drive.shape[0], drive.shape[2:], drive), t=0.0, rest_until=0.0)
+        dyn = _Dynamics(self, drive, carry)
+        y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
-        return logits, y
+        return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
 
     def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
         """Logits ``(B, T, K)`` for ``x`` of shape ``(B, T, C, H, W)``, or ``(B, C, H, W)`` with ``n_steps``."""
@@ -187,14 +193,33 @@ class AreaNetwork(nn.Module):
         return logits
 
 
+@dataclass
+class Carry:
+    """What a simulation hands on to its continuation: state, time (ms) and delay history.
+
+    ``rest_until``: the network was at rest (all rates exactly zero) up to this time, so bias-free
+    recurrence reading from before it is skipped; ``-inf`` when unknown. Build one from your own
+    state with ``Carry(state, t)``.
+    """
+
+    state: tuple[Tensor, ...]
+    t: float = 0.0
+    history: Optional[History] = None
+    rest_until: float = float("-inf")
+
+    def detach(self) -> "Carry":
+        """The same carry with the autograd graph cut (for truncated backpropagation through time)."""
+        if self.history is not None:
+            self.history.detach_()
+        return Carry(tuple(s.detach() for s in self.state), self.t, self.history, self.rest_until)
+
+
 class _Dynamics:
     """One simulation's vector field: the network plus its stimulus, history and outputs."""
 
-    def __init__(self, net: AreaNetwork, drive: Tensor, y0: tuple[Tensor, ...], t0: float, zero_start: bool):
-        self.net, self.t0 = net, t0
-        # Rates read from before t0 are exactly zero when the run starts from rest (rate form):
-        # bias-free recurrence on them is skipped.
-        self.silent_before = t0 + 1e-9 * net.dt if zero_start else float("-inf")
+    def __init__(self, net: AreaNetwork, drive: Tensor, carry: Carry):
+        self.net = net
+        self.silent_before = carry.rest_until + 1e-9 * net.dt
         self.frames = drive.unbind(1)  # one backward node for all frames, not one zero-filled copy per step
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
         self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
@@ -207,10 +232,11 @@ class _Dynamics:
                     delayed[src] = max(delayed.get(src, 0.0), c.delay)
             if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
                 delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
-        self.history: Optional[History] = None
-        if delayed:
+        self.history = carry.history
+        if delayed and (self.history is None or self.history.dt != net.dt
+                        or self.history.max_delay < max(delayed.values())):
             self.history = History(max(delayed.values()), net.dt, leaves=delayed)
-            self.history.reset(t0, y0)
+            self.history.reset(carry.t, carry.state)
 
     def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor]) -> Tensor:
         if delay == 0.0:
