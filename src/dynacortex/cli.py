@@ -1,8 +1,9 @@
-"""Command line: ``dynacortex demo`` (more commands arrive with training and experiments)."""
+"""Command line: ``dynacortex demo`` and ``dynacortex train CONFIG``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 
@@ -16,19 +17,35 @@ def main() -> None:
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("demo_output"), help="Folder for the figure."),
-    dt: float = typer.Option(1.0, help="Integration step (ms)."),
-    solver: str = typer.Option("rk4", help="euler, heun, rk4 or exp_euler."),
-    duration: float = typer.Option(200.0, help="Simulated time (ms)."),
+    out: Path = typer.Option(Path("runs"), help="Folder for the run (the report lands in OUT/demo/)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a config field: section.key=value."),
 ) -> None:
-    """Simulate an untrained DyRCNNx4 on gratings and disks and plot each area's time course.
+    """Train DyRCNNx4 on offline digits, plot its dynamics, and write OUT/demo/report.html.
 
-    Example: dynacortex demo --solver euler --dt 2
+    Example: dynacortex demo --set trainer.max_epochs=2
     """
     from .demo import run_demo
 
-    png = run_demo(out, dt=dt, solver=solver, duration_ms=duration)
-    typer.echo(f"wrote {png} and {png.with_suffix('.svg')}")
+    report = run_demo(out, set_)
+    typer.echo(f"report: {report.resolve()}")
+
+
+@app.command("train")
+def train_cmd(
+    config: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML training config."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a config field: section.key=value."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
+) -> None:
+    """Train a model as described by CONFIG (see configs/).
+
+    Example: dynacortex train configs/demo.yaml --set trainer.max_epochs=2 --set data.batch_size=32
+    """
+    from .training import TrainConfig, train
+
+    cfg = TrainConfig.from_yaml(config, set_)
+    metrics = train(cfg, resume=resume)
+    metrics.pop("model")
+    typer.echo(f"test accuracy {100 * metrics['test_accuracy']:.2f}% -> {(cfg.run_dir / 'metrics.json').resolve()}")
 
 
 if __name__ == "__main__":

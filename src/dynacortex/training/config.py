@@ -1,0 +1,128 @@
+"""Training configuration: pydantic models, loadable from YAML, every field validated.
+
+    cfg = TrainConfig.from_yaml("configs/demo.yaml", overrides=["optim.lr=1e-3", "trainer.max_epochs=2"])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..models.registry import _entry
+from .presentation import PresentationConfig, ReadoutConfig
+
+__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig"]
+
+
+class ModelSpec(BaseModel):
+    """A registered model's name and its config fields (validated against the model's own config)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "dyrcnnx4"
+
+    @model_validator(mode="after")
+    def _validate_fields(self) -> "ModelSpec":
+        _entry(self.name).config(**self.kwargs)  # raises naming the bad field
+        return self
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class DataConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["digits", "shapes", "cifar10", "cifar100", "folder"] = "digits"
+    root: Optional[Path] = Field(None, description="folder of the data on disk (cifar*, folder)")
+    image_size: int = Field(16, ge=4)
+    batch_size: int = Field(64, ge=1)
+    num_workers: int = Field(0, ge=0)
+    augment: bool = False
+    eval_batch_size: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _root(self) -> "DataConfig":
+        if self.name in ("cifar10", "cifar100", "folder") and self.root is None:
+            raise ValueError(f"root: dataset {self.name!r} is read from disk; set data.root to its folder")
+        return self
+
+
+class LossConfig(ReadoutConfig):
+    energy_weight: float = Field(0.0, ge=0)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+
+
+class OptimConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: Literal["adam", "adamw", "sgd"] = "adamw"
+    lr: float = Field(3e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    schedule: Literal["cosine", "none"] = "cosine"
+
+
+class TrainerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_epochs: int = Field(10, ge=1)
+    precision: Literal["32", "bf16-mixed", "16-mixed"] = "32"
+    gradient_clip: Optional[float] = Field(1.0, gt=0)
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: Union[int, Literal["auto"]] = 1
+    num_nodes: int = Field(1, ge=1)
+    strategy: Literal["auto", "ddp", "ddp_spawn", "fsdp"] = "auto"
+    deterministic: bool = False
+    tbptt_steps: Optional[int] = Field(None, ge=1, description="truncated BPTT: backprop through chunks of this many steps")
+    loggers: list[Literal["csv", "tensorboard"]] = ["csv"]
+    progress_bar: bool = True
+    log_every_n_steps: int = Field(10, ge=1)
+    limit_train_batches: Optional[int] = Field(None, ge=1)
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run needs; stored resolved in the run folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "run"
+    out_dir: Path = Path("runs")
+    seed: int = 0
+    model: ModelSpec = ModelSpec()
+    data: DataConfig = DataConfig()
+    presentation: PresentationConfig = PresentationConfig()
+    loss: LossConfig = LossConfig()
+    optim: OptimConfig = OptimConfig()
+    trainer: TrainerConfig = TrainerConfig()
+
+    @property
+    def run_dir(self) -> Path:
+        return self.out_dir / self.name
+
+    @classmethod
+    def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TrainConfig":
+        """Load ``path`` (YAML, safe_load) and apply ``section.key=value`` overrides (values parsed as YAML)."""
+        text = Path(path).read_text()
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: not valid YAML: {e}") from e
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
+        for item in overrides or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"override {item!r}: expected section.key=value")
+            node = data
+            *parents, leaf = key.split(".")
+            for p in parents:
+                node = node.setdefault(p, {})
+                if not isinstance(node, dict):
+                    raise ValueError(f"override {item!r}: {p!r} is not a section")
+            node[leaf] = yaml.safe_load(value)
+        return cls.model_validate(data)

@@ -1,0 +1,76 @@
+"""Lightning data module over in-memory uint8 image tensors.
+
+Batches are converted to float, augmented (training, when ``augment``: random crop with 4-pixel
+padding scaled to the image size, horizontal flip) and normalised per channel with the training
+set's mean and standard deviation, so a blank (mean gray) frame is 0. The training order depends only
+on ``(seed, epoch)`` and augmentation only on ``(seed, epoch, batch)``: a run resumed at an epoch
+boundary replays exactly what the uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from ..data.catalog import load_dataset
+from ..data.tensor_dataset import EpochShuffleSampler, ImageTensorDataset
+from ..data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToFloat
+from .config import DataConfig
+
+__all__ = ["ImageDataModule"]
+
+
+class ImageDataModule(L.LightningDataModule):
+    def __init__(self, cfg: DataConfig, seed: int = 0):
+        super().__init__()
+        self.cfg, self.seed = cfg, seed
+        self.train_set: Optional[ImageTensorDataset] = None
+        self.test_set: Optional[ImageTensorDataset] = None
+        self.classes: list[str] = []
+
+    def setup(self, stage: Optional[str] = None) -> None:
+        if self.train_set is not None:
+            return
+        c = self.cfg
+        x, y, self.classes = load_dataset(c.name, "train", c.image_size, c.root)
+        xt, yt, _ = load_dataset(c.name, "test", c.image_size, c.root)
+        self.train_set, self.test_set = ImageTensorDataset(x, y), ImageTensorDataset(xt, yt)
+        xf = x[: min(len(x), 10000)].float() / 255.0
+        mean = xf.mean(dim=(0, 2, 3))
+        std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3)
+        self.in_channels = x.shape[1]
+        self.normalize = Compose([ToFloat(), Normalize(mean.tolist(), std.tolist())])
+        pad = max(1, round(c.image_size / 8))
+        self.augment = Compose([RandomCrop(c.image_size, padding=pad), RandomHorizontalFlip()]) if c.augment else None
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.train_set is not None
+        world, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
+        sampler = EpochShuffleSampler(len(self.train_set), seed=self.seed, num_replicas=world, rank=rank)
+        return self._loader(self.train_set, self.cfg.batch_size, sampler)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.test_dataloader()
+
+    def test_dataloader(self) -> DataLoader:
+        assert self.test_set is not None
+        return self._loader(self.test_set, self.cfg.eval_batch_size, None)
+
+    def _loader(self, dataset: ImageTensorDataset, batch_size: int, sampler: Any) -> DataLoader:
+        w = self.cfg.num_workers
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, num_workers=w,
+                          persistent_workers=w > 0, pin_memory=torch.cuda.is_available())
+
+    def on_after_batch_transfer(self, batch: tuple[Tensor, Tensor], dataloader_idx: int) -> tuple[Tensor, Tensor]:
+        images, labels = batch
+        training = self.trainer is not None and self.trainer.training
+        if training and self.augment is not None:
+            t = self.trainer
+            g = torch.Generator(device=images.device).manual_seed(
+                hash((self.seed, t.current_epoch, t.fit_loop.epoch_loop.batch_progress.current.ready)) % 2**62)
+            images = self.augment(images, generator=g)
+        return self.normalize(images), labels

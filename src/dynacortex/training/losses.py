@@ -1,0 +1,57 @@
+"""Losses over time.
+
+Cross-entropy over the read-out steps ``S``:  ``L_CE = mean_{n in S} CE(logits_n, label)``.
+
+Energy (activity) loss, the metabolic cost of firing:  ``L_E = mean_{n, a} mean_units |r_a(t_n)|``,
+the mean absolute rate over all areas and steps; the objective is ``L_CE + energy_weight * L_E``.
+It is accumulated step by step from the simulation (no stored record), so it costs one reduction per
+area per step and reaches every parameter that shapes the rates.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..models import AreaNetwork
+
+__all__ = ["temporal_cross_entropy", "EnergyMeter"]
+
+
+def temporal_cross_entropy(logits: Tensor, labels: Tensor, readout: Tensor, label_smoothing: float = 0.0) -> Tensor:
+    """Mean cross-entropy of ``logits`` (B, T, K) against ``labels`` (B,) over the steps where ``readout`` (T,)."""
+    sel = logits[:, readout.to(logits.device)]  # (B, S, K)
+    target = labels.unsqueeze(1).expand(-1, sel.shape[1])
+    return F.cross_entropy(sel.reshape(-1, sel.shape[-1]).float(), target.reshape(-1), label_smoothing=label_smoothing)
+
+
+class EnergyMeter:
+    """Context manager that sums the mean absolute rate of every area at every step of ``model``'s runs."""
+
+    def __init__(self, model: AreaNetwork):
+        self.model = model
+        self.total: Optional[Tensor] = None
+        self.count = 0
+
+    def _observe(self, t: float, y: tuple[Tensor, ...]) -> None:
+        for area, yi in zip(self.model.areas, y):
+            e = area.output(yi).abs().mean()
+            self.total = e if self.total is None else self.total + e
+            self.count += 1
+
+    @property
+    def value(self) -> Tensor:
+        """Mean absolute rate over areas and steps observed so far."""
+        if self.total is None:
+            raise RuntimeError("EnergyMeter: nothing was simulated inside the block")
+        return self.total / self.count
+
+    def __enter__(self) -> "EnergyMeter":
+        self.model._observers.append(self._observe)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.model._observers.remove(self._observe)

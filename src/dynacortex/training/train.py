@@ -1,0 +1,99 @@
+"""``train(config)``: one training run in its own folder, resumable, with results written atomically.
+
+Run folder ``<out_dir>/<name>/``: ``config.yaml`` (resolved), ``environment.json`` (versions, seed,
+git commit), ``checkpoints/last.ckpt`` (every epoch, atomic), CSV / TensorBoard logs and
+``metrics.json`` (test accuracy per step, wall time). ``resume=True`` continues from
+``last.ckpt``; a run resumed at an epoch boundary ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from .checkpoint import AtomicCheckpointIO
+from .config import TrainConfig
+from .datamodule import ImageDataModule
+from .module import DynamicsModule
+
+__all__ = ["train", "write_atomic"]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (never a half-written file)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _environment(seed: int) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    from .. import __version__
+
+    return {"dynacortex": __version__, "torch": torch.__version__, "lightning": L.__version__,
+            "python": platform.python_version(), "platform": platform.platform(), "git_commit": commit, "seed": seed}
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Train, test, and return the metrics (also in ``metrics.json``)."""
+    start = time.perf_counter()
+    run_dir = cfg.run_dir
+    ckpt_dir = run_dir / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
+    if resume and not last.is_file():
+        raise FileNotFoundError(f"resume: no checkpoint at {last}; start without --resume")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    write_atomic(run_dir / "environment.json", json.dumps(_environment(cfg.seed), indent=2))
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    data = ImageDataModule(cfg.data, cfg.seed)
+    data.setup()
+    model_cfg = cfg.model.model_copy(update={"in_channels": data.in_channels, "num_classes": len(data.classes)})
+    cfg = cfg.model_copy(update={"model": model_cfg})
+    module = DynamicsModule(cfg.model_dump(mode="json"))
+    t = cfg.trainer
+    loggers: list[Any] = []
+    if "csv" in t.loggers:
+        loggers.append(CSVLogger(run_dir, name="logs", version=""))
+    if "tensorboard" in t.loggers:
+        loggers.append(TensorBoardLogger(run_dir, name="tensorboard", version=""))
+    trainer = L.Trainer(
+        default_root_dir=run_dir, max_epochs=t.max_epochs, precision=t.precision, accelerator=t.accelerator,
+        devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy, deterministic=t.deterministic,
+        gradient_clip_val=t.gradient_clip if module.automatic_optimization else None,
+        logger=loggers or False, enable_progress_bar=t.progress_bar, log_every_n_steps=t.log_every_n_steps,
+        limit_train_batches=t.limit_train_batches, use_distributed_sampler=False, enable_model_summary=False,
+        callbacks=[ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0, every_n_epochs=1)],
+        plugins=[AtomicCheckpointIO()],
+    )
+    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    tested = trainer.test(module, datamodule=data, verbose=False)[0]
+    curve = module.test_curve
+    metrics = {
+        "test_accuracy": float(tested["test_acc"]),
+        "test_loss": float(tested["test_loss"]),
+        "test_accuracy_per_step": [round(float(a), 5) for a in curve] if curve is not None else None,
+        "step_times_ms": [round((n + 1) * module.model.dt, 6) for n in range(len(curve))] if curve is not None else None,
+        "epochs": trainer.current_epoch,
+        "wall_time_s": round(time.perf_counter() - start, 2),
+        "chance": 1.0 / len(data.classes),
+    }
+    if trainer.is_global_zero:
+        write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2))
+    metrics["model"] = module.model
+    return metrics

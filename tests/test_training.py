@@ -1,0 +1,160 @@
+"""Training: learns above chance, resume reproduces, energy loss acts, TBPTT, presentation and config."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+
+import dynacortex as dc
+from dynacortex.training import (
+    EnergyMeter, PresentationConfig, ReadoutConfig, TrainConfig, load_checkpoint, make_trial, present,
+    temporal_cross_entropy, train,
+)
+
+TINY = [
+    "model.channels=[16, 16, 16, 16]", "data.image_size=12", "data.batch_size=32", "trainer.progress_bar=false",
+    "presentation.stimulus_ms=12", "trainer.loggers=[csv]", "optim.lr=0.005",
+]
+
+
+def tiny_config(tmp_path, *extra):
+    src = tmp_path / "cfg.yaml"
+    src.write_text(yaml.safe_dump({"name": "t", "out_dir": str(tmp_path / "runs"), "model": {"name": "dyrcnnx4"}}))
+    return TrainConfig.from_yaml(src, [*TINY, *extra])
+
+
+def test_short_training_beats_chance_and_writes_run_folder(tmp_path):
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=3")
+    metrics = train(cfg)
+    assert metrics["test_accuracy"] > 0.5  # chance is 0.1
+    run = cfg.run_dir
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert len(saved["test_accuracy_per_step"]) == 6
+    assert yaml.safe_load((run / "config.yaml").read_text())["model"]["channels"] == [16, 16, 16, 16]
+    assert json.loads((run / "environment.json").read_text())["seed"] == 0
+    losses = [float(r.split(",")[-1]) for r in (run / "logs" / "metrics.csv").read_text().splitlines()[1:]
+              if r.split(",")[-1] and "train_loss" in (run / "logs" / "metrics.csv").read_text().splitlines()[0]]
+    assert losses, "no training loss logged"
+    ckpt = load_checkpoint(run / "checkpoints" / "last.ckpt")
+    assert ckpt["global_step"] == 3 * 45 and "state_dict" in ckpt  # 3 epochs of ceil(1438 / 32) batches
+    assert not list(run.rglob("*.tmp*")), "a temporary file was left behind"
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path):
+    """SIGKILL a training after its first checkpoint; --resume ends where the uninterrupted run ends."""
+    extra = ["trainer.max_epochs=3", "data.augment=true", "presentation.random_idle_ms=[0, 6]"]
+    a = train(tiny_config(tmp_path, *extra, "name=straight"))
+    cfg = tiny_config(tmp_path, *extra, "name=killed")
+    cfg_file = tmp_path / "killed.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+    proc = subprocess.Popen([sys.executable, "-m", "dynacortex.cli", "train", str(cfg_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = cfg.run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 300
+    while not last.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert last.exists()
+    assert load_checkpoint(last)["global_step"] > 0  # the checkpoint on disk is complete
+    b = train(cfg, resume=True)
+    for (name, p), q in zip(a["model"].named_parameters(), b["model"].parameters()):
+        assert torch.allclose(p, q, atol=1e-5), name
+    assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-6)
+
+
+def test_resume_without_checkpoint_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="resume: no checkpoint"):
+        train(tiny_config(tmp_path), resume=True)
+
+
+def test_energy_loss_changes_every_rate_shaping_gradient():
+    """On the stock model: d(energy)/d(theta) is non-zero for every parameter upstream of the rates."""
+    model = dc.create_model("dyrcnnx4")
+    x = torch.rand(2, 3, 32, 32)
+    with EnergyMeter(model) as meter:
+        model(x, n_steps=6)
+    meter.value.backward()
+    for name, p in model.named_parameters():
+        if name.startswith("readout"):
+            assert p.grad is None, name  # the classifier does not shape the rates
+        else:
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_energy_weight_changes_the_training_gradient():
+    from dynacortex.training import DynamicsModule
+
+    grads = []
+    for w in (0.0, 1.0):
+        torch.manual_seed(0)
+        cfg = TrainConfig.model_validate({"model": {"name": "dyrcnnx4", "channels": [4, 4, 4, 4]}, "loss": {"energy_weight": w}})
+        module = DynamicsModule(cfg.model_dump(mode="json"))
+        x, y = torch.rand(4, 3, 16, 16), torch.tensor([0, 1, 2, 3])
+        trial = make_trial(cfg.presentation, cfg.loss, module.model.dt)
+        ce, energy, _, _ = module._loss(present(x, trial), y, trial)
+        (ce + w * energy).backward()
+        grads.append(module.model.stem.weight.grad.clone())
+    assert not torch.allclose(grads[0], grads[1])
+
+
+def test_tbptt_with_one_chunk_equals_full_backprop(tmp_path):
+    """Chunks of T steps are plain BPTT; shorter chunks still train."""
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=2", "trainer.tbptt_steps=3", "name=tbptt")
+    metrics = train(cfg)
+    assert metrics["test_accuracy"] > 0.3
+
+
+def test_trial_masks():
+    p = PresentationConfig(idle_ms=10, stimulus_ms=20, blank_ms=10)
+    trial = make_trial(p, ReadoutConfig(readout="after", readout_delay_ms=6), dt=2.0)
+    assert trial.n_steps == 20
+    assert trial.stimulus.nonzero().flatten().tolist() == list(range(5, 15))
+    assert trial.readout.nonzero().flatten().tolist() == list(range(7, 20))  # steps ending >= 16 ms
+    last = make_trial(p, ReadoutConfig(readout="last", last_k=4), dt=2.0)
+    assert last.readout.nonzero().flatten().tolist() == [16, 17, 18, 19]
+    x = present(torch.ones(2, 1, 3, 3), trial)
+    assert x.shape == (2, 20, 1, 3, 3) and x[:, 5:15].eq(1).all() and x[:, :5].eq(0).all()
+    g = torch.Generator().manual_seed(0)
+    rnd = make_trial(PresentationConfig(random_idle_ms=(0, 20), stimulus_ms=10), ReadoutConfig(), 2.0, generator=g)
+    assert 5 <= rnd.n_steps <= 15
+    with pytest.raises(ValueError, match="no step is read out"):
+        make_trial(PresentationConfig(stimulus_ms=4), ReadoutConfig(readout="after", readout_delay_ms=50), dt=2.0)
+
+
+def test_temporal_cross_entropy_uses_only_read_steps():
+    logits = torch.zeros(1, 3, 2)
+    logits[0, 2] = torch.tensor([10.0, -10.0])
+    read = torch.tensor([False, False, True])
+    assert temporal_cross_entropy(logits, torch.tensor([0]), read) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "override,match",
+    [
+        ("optim.lr=-1", "lr"),
+        ("optim.optimizer=adamax", "optimizer"),
+        ("data.name=mnist", "data.name"),
+        ("model.recurrence=bogus", "recurrence"),
+        ("model.name=resnet", "unknown model"),
+        ("trainer.precision=8", "precision"),
+        ("bogus.key=1", "bogus"),
+        ("data.name=cifar10", "root"),
+    ],
+)
+def test_config_errors_name_the_field(tmp_path, override, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_config(tmp_path, override)
+
+
+def test_bad_yaml_is_reported(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        TrainConfig.from_yaml(bad)
