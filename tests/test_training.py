@@ -158,3 +158,24 @@ def test_bad_yaml_is_reported(tmp_path):
     bad.write_text("model: [unclosed\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         TrainConfig.from_yaml(bad)
+
+
+def test_ddp_on_two_cpu_processes(tmp_path):
+    """Lightning DDP (gloo) with 2 CPU processes trains a few batches through the CLI."""
+    cfg = tiny_config(tmp_path, "name=ddp", "trainer.max_epochs=1", "trainer.limit_train_batches=3")
+    cfg_file = tmp_path / "ddp.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+    args = ["--set", "trainer.strategy=ddp", "--set", "trainer.devices=2", "--set", "trainer.accelerator=cpu"]
+    done = subprocess.run([sys.executable, "-m", "dynacortex.cli", "train", str(cfg_file), *args],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((cfg.run_dir / "metrics.json").read_text())
+    assert metrics["world_size"] == 2
+    ckpt = load_checkpoint(cfg.run_dir / "checkpoints" / "last.ckpt")
+    assert ckpt["global_step"] == 3
+
+
+@pytest.mark.parametrize("path", sorted(__import__("pathlib").Path(__file__).resolve().parents[1].glob("configs/*.yaml")))
+def test_example_configs_validate(path):
+    cfg = TrainConfig.from_yaml(path)
+    assert cfg.model.name in dc.list_models()

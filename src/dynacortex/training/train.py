@@ -74,7 +74,10 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         loggers.append(TensorBoardLogger(run_dir, name="tensorboard", version=""))
     trainer = L.Trainer(
         default_root_dir=run_dir, max_epochs=t.max_epochs, precision=t.precision, accelerator=t.accelerator,
-        devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy, deterministic=t.deterministic,
+        devices=t.devices, num_nodes=t.num_nodes, deterministic=t.deterministic,
+        # with delays, a short trial can leave parameters without gradient (their effect arrives after
+        # the last read-out step); DDP must then look for unused parameters
+        strategy="ddp_find_unused_parameters_true" if t.strategy == "ddp" else t.strategy,
         gradient_clip_val=t.gradient_clip if module.automatic_optimization else None,
         logger=loggers or False, enable_progress_bar=t.progress_bar, log_every_n_steps=t.log_every_n_steps,
         limit_train_batches=t.limit_train_batches, use_distributed_sampler=False, enable_model_summary=False,
@@ -90,6 +93,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "test_accuracy_per_step": [round(float(a), 5) for a in curve] if curve is not None else None,
         "step_times_ms": [round((n + 1) * module.model.dt, 6) for n in range(len(curve))] if curve is not None else None,
         "epochs": trainer.current_epoch,
+        "world_size": trainer.world_size,
         "wall_time_s": round(time.perf_counter() - start, 2),
         "chance": 1.0 / len(data.classes),
     }
