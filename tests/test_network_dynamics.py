@@ -160,3 +160,28 @@ def test_carry_detach_cuts_the_graph():
     cut = carry.detach()
     assert not any(s.requires_grad for s in cut.state)
     assert all(x is None or not x.requires_grad for entry in cut.history._buf for x in entry)
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_checkpointing_over_time_gives_the_same_gradients(k):
+    from dynacortex.training import EnergyMeter
+
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7), solver="heun", t_feedforward=2.0,
+                            t_recurrence=4.0, feedback=True, t_feedback=6.0)
+    x = torch.rand(2, 11, 3, 16, 16)
+    grads = []
+    for every in (None, k):
+        model.zero_grad()
+        with EnergyMeter(model) as meter, dc.record(model, ["IT"]) as rec:
+            logits, _ = model.run(x, checkpoint_every=every)
+        (logits.square().mean() + meter.value).backward()
+        assert rec["IT"].shape[1] == 11  # the recomputation adds no record
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for (name, _), a, b in zip(model.named_parameters(), *grads):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4), name
+
+
+def test_checkpoint_every_validated():
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7))
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        model.run(torch.rand(1, 3, 3, 8, 8), checkpoint_every=0)

@@ -71,6 +71,13 @@ class History:
         self._buf.append(self._keep(y))
         self.n += 1
 
+    def copy(self) -> "History":
+        """An independent history holding the same tensors (pushes to one do not affect the other)."""
+        new = History.__new__(History)
+        new.__dict__.update(self.__dict__)
+        new._buf = deque(self._buf, maxlen=self.capacity)
+        return new
+
     def detach_(self) -> None:
         """Cut the autograd graph through the stored states (truncated backpropagation)."""
         for i, entry in enumerate(self._buf):

@@ -22,6 +22,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from ..dynamics import History, Solver, get_solver, integrate
 from ..layers import Area, Connection
@@ -170,20 +171,53 @@ class AreaNetwork(nn.Module):
         """Zero state of every area."""
         return tuple(like.new_zeros((batch, *s)) for s in self.state_shapes(drive_shape))
 
-    def run(self, x: Tensor, n_steps: Optional[int] = None,
-            carry: Optional["Carry"] = None) -> tuple[Optional[Tensor], "Carry"]:
+    def run(self, x: Tensor, n_steps: Optional[int] = None, carry: Optional["Carry"] = None,
+            checkpoint_every: Optional[int] = None) -> tuple[Optional[Tensor], "Carry"]:
         """Simulate ``x``; return ``(logits (B, T, K) or None, carry)``.
 
         ``carry`` (from a previous ``run``) continues a simulation: its state, time and delay history.
         Without it the network starts at rest at t = 0.
+
+        ``checkpoint_every=k`` (gradient checkpointing over time): only the state and history at
+        every k-th step are kept for backward; each chunk of k steps is recomputed during backward.
+        Memory falls roughly by T/k at the cost of one more forward pass.
         """
         drive, n_steps = self._frames(x, n_steps)
         if carry is None:
             carry = Carry(self.initial_state(drive.shape[0], drive.shape[2:], drive), t=0.0, rest_until=0.0)
-        dyn = _Dynamics(self, drive, carry)
+        if checkpoint_every is None or not torch.is_grad_enabled():
+            return self._simulate(drive, n_steps, carry)
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
+        parts = []
+        for s in range(0, n_steps, checkpoint_every):
+            n = min(checkpoint_every, n_steps - s)
+            frames = drive[:, s:s + n] if drive.shape[1] > 1 else drive
+            logits, carry = checkpoint(self._recomputable(), frames, n, carry, use_reentrant=False,
+                                       preserve_rng_state=False)
+            parts.append(logits)
+        return (torch.cat(parts, dim=1) if parts[0] is not None else None), carry
+
+    def _simulate(self, drive: Tensor, n_steps: int, carry: "Carry",
+                  observers: Optional[list[Optional[Observer]]] = None) -> tuple[Optional[Tensor], "Carry"]:
+        dyn = _Dynamics(self, drive, carry, list(self._observers) if observers is None else observers)
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
+
+    def _recomputable(self) -> Callable[[Tensor, int, "Carry"], tuple[Optional[Tensor], "Carry"]]:
+        """A chunk simulation that can run twice (forward, then recomputation in backward): it works on
+        a copy of the history, and its second run replays the observers without side effects."""
+        calls = [0]
+        observers = list(self._observers)
+        replays = [getattr(o, "replay", None) for o in observers]
+
+        def chunk(drive: Tensor, n_steps: int, carry: "Carry") -> tuple[Optional[Tensor], "Carry"]:
+            calls[0] += 1
+            start = Carry(carry.state, carry.t, carry.history.copy() if carry.history else None, carry.rest_until)
+            return self._simulate(drive, n_steps, start, observers if calls[0] == 1 else replays)
+
+        return chunk
 
     def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
         """Logits ``(B, T, K)`` for ``x`` of shape ``(B, T, C, H, W)``, or ``(B, C, H, W)`` with ``n_steps``."""
@@ -217,8 +251,11 @@ class Carry:
 class _Dynamics:
     """One simulation's vector field: the network plus its stimulus, history and outputs."""
 
-    def __init__(self, net: AreaNetwork, drive: Tensor, carry: Carry):
+    def __init__(self, net: AreaNetwork, drive: Tensor, carry: Carry, observers: list[Optional[Observer]]):
         self.net = net
+        # observers, or in the recomputation of a checkpointed chunk their `replay` methods (which
+        # repeat the tensor work so the recomputed graph matches, and keep no record)
+        self.observers = observers
         self.silent_before = carry.rest_until + 1e-9 * net.dt
         self.frames = drive.unbind(1)  # one backward node for all frames, not one zero-filled copy per step
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
@@ -272,5 +309,6 @@ class _Dynamics:
             self.history.push(y)
         if net.readout is not None:
             self.logits.append(net.readout(self.areas[-1].output(y[-1])))
-        for observe in net._observers:
-            observe(t, y)
+        for observe in self.observers:
+            if observe is not None:
+                observe(t, y)

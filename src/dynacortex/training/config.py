@@ -79,6 +79,7 @@ class TrainerConfig(BaseModel):
     strategy: Literal["auto", "ddp", "ddp_spawn", "fsdp"] = "auto"
     deterministic: bool = False
     tbptt_steps: Optional[int] = Field(None, ge=1, description="truncated BPTT: backprop through chunks of this many steps")
+    checkpoint_every: Optional[int] = Field(None, ge=1, description="gradient checkpointing over time: keep every k-th step")
     loggers: list[Literal["csv", "tensorboard"]] = ["csv"]
     progress_bar: bool = True
     log_every_n_steps: int = Field(10, ge=1)

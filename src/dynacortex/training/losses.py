@@ -36,11 +36,17 @@ class EnergyMeter:
         self.total: Optional[Tensor] = None
         self.count = 0
 
-    def _observe(self, t: float, y: tuple[Tensor, ...]) -> None:
-        for area, yi in zip(self.model.areas, y):
-            e = area.output(yi).abs().mean()
+    def _energies(self, y: tuple[Tensor, ...]) -> list[Tensor]:
+        return [area.output(yi).abs().mean() for area, yi in zip(self.model.areas, y)]
+
+    def __call__(self, t: float, y: tuple[Tensor, ...]) -> None:
+        for e in self._energies(y):
             self.total = e if self.total is None else self.total + e
             self.count += 1
+
+    def replay(self, t: float, y: tuple[Tensor, ...]) -> None:
+        """Recomputation under gradient checkpointing: the same tensor work, nothing accumulated."""
+        self._energies(y)
 
     @property
     def value(self) -> Tensor:
@@ -50,8 +56,8 @@ class EnergyMeter:
         return self.total / self.count
 
     def __enter__(self) -> "EnergyMeter":
-        self.model._observers.append(self._observe)
+        self.model._observers.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.model._observers.remove(self._observe)
+        self.model._observers.remove(self)

@@ -4,7 +4,8 @@ Each batch of images becomes a trial (blank, stimulus, blank; see :mod:`.present
 the cross-entropy over the read-out steps plus ``energy_weight`` times the mean absolute rate. With
 ``trainer.tbptt_steps = k`` the trial is simulated in chunks of k steps: each chunk's loss is
 back-propagated, the state and delay history are detached, and the optimizer steps once per batch
-(truncated backpropagation through time with memory bounded by k steps).
+(truncated backpropagation through time with memory bounded by k steps). ``trainer.checkpoint_every``
+instead keeps the exact gradient and recomputes chunks during backward (gradient checkpointing).
 """
 
 from __future__ import annotations
@@ -49,12 +50,13 @@ class DynamicsModule(L.LightningModule):
     def _loss(self, x: Tensor, labels: Tensor, trial: Trial, carry: Any = None, read: Optional[Tensor] = None):
         read = trial.readout if read is None else read
         w = self.cfg.loss.energy_weight
+        every = self.cfg.trainer.checkpoint_every
         if w > 0:
             with EnergyMeter(self.model) as meter:
-                logits, carry = self.model.run(x, carry=carry)
+                logits, carry = self.model.run(x, carry=carry, checkpoint_every=every)
             energy = meter.value
         else:
-            logits, carry = self.model.run(x, carry=carry)
+            logits, carry = self.model.run(x, carry=carry, checkpoint_every=every)
             energy = torch.zeros((), device=x.device)
         ce = temporal_cross_entropy(logits, labels, read, self.cfg.loss.label_smoothing) if read.any() else energy * 0
         return ce, energy, logits, carry
