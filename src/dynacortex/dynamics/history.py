@@ -9,7 +9,8 @@ at their own time. A read that falls inside the step being taken (``s > t_n``, p
 delay is shorter than the stage offset) interpolates between the last committed state and the
 stage's own state. Before ``t0`` the history is the initial state (constant pre-history).
 
-Only the last ``ceil(max_delay/dt) + 2`` commits are kept, so memory is bounded by the largest
+Only the last ``ceil(max_delay/dt) + 1`` commits are kept (a read at ``t - max_delay`` with
+``t >= t_n`` needs commits ``n - ceil(max_delay/dt)`` to ``n``), so memory is bounded by the largest
 delay. Only the leaves named in ``leaves`` are stored (the areas that are read with a delay).
 """
 
@@ -46,7 +47,7 @@ class History:
         self.dt = float(dt)
         self.max_delay = float(max_delay)
         self.leaves = None if leaves is None else frozenset(leaves)
-        self.capacity = math.ceil(max_delay / dt - _EPS) + 2
+        self.capacity = math.ceil(max_delay / dt - _EPS) + 1
         self._buf: deque[tuple[Optional[Tensor], ...]] = deque(maxlen=self.capacity)
         self._initial: tuple[Optional[Tensor], ...] = ()
         self.t0 = 0.0

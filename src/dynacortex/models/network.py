@@ -133,7 +133,7 @@ class AreaNetwork(nn.Module):
 
     # -- simulation ------------------------------------------------------------------------------
     def _frames(self, x: Tensor, n_steps: Optional[int]) -> tuple[Tensor, int]:
-        """Stimulus drive of the input area per frame, ``(B, T or 1, C, H, W)``, and the step count."""
+        """Validated stimulus frames ``(B, T or 1, C, H, W)`` and the step count."""
         if x.dim() == 4:
             if n_steps is None:
                 raise ValueError("n_steps: a static image (B, C, H, W) needs n_steps=<number of steps>")
@@ -150,9 +150,12 @@ class AreaNetwork(nn.Module):
             raise ValueError(f"n_steps: must be >= 1, got {n_steps}")
         if self.stability_check and not torch.isfinite(frames).all():
             raise StabilityError("x: the stimulus contains NaN or Inf values")
+        return frames, n_steps
+
+    def _drive(self, frames: Tensor) -> Tensor:
+        """The stimulus drive of the input area, ``stem`` applied to all frames at once."""
         b, t = frames.shape[:2]
-        drive = self.stem(frames.flatten(0, 1))
-        return drive.unflatten(0, (b, t)), n_steps
+        return self.stem(frames.flatten(0, 1)).unflatten(0, (b, t))
 
     def state_shapes(self, drive_shape: torch.Size) -> list[torch.Size]:
         """Per-area state shape ``(C, H, W)`` for an input-area drive of shape ``(C, H, W)``."""
@@ -182,25 +185,27 @@ class AreaNetwork(nn.Module):
         every k-th step are kept for backward; each chunk of k steps is recomputed during backward.
         Memory falls roughly by T/k at the cost of one more forward pass.
         """
-        drive, n_steps = self._frames(x, n_steps)
+        frames, n_steps = self._frames(x, n_steps)
         if carry is None:
-            carry = Carry(self.initial_state(drive.shape[0], drive.shape[2:], drive), t=0.0, rest_until=0.0)
+            with torch.no_grad():
+                drive_shape = self.stem(frames[:1, 0]).shape[1:]
+            carry = Carry(self.initial_state(frames.shape[0], drive_shape, frames), t=0.0, rest_until=0.0)
         if checkpoint_every is None or not torch.is_grad_enabled():
-            return self._simulate(drive, n_steps, carry)
+            return self._simulate(frames, n_steps, carry)
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
         parts = []
         for s in range(0, n_steps, checkpoint_every):
             n = min(checkpoint_every, n_steps - s)
-            frames = drive[:, s:s + n] if drive.shape[1] > 1 else drive
-            logits, carry = checkpoint(self._recomputable(), frames, n, carry, use_reentrant=False,
+            part = frames[:, s:s + n] if frames.shape[1] > 1 else frames
+            logits, carry = checkpoint(self._recomputable(), part, n, carry, use_reentrant=False,
                                        preserve_rng_state=False)
             parts.append(logits)
         return (torch.cat(parts, dim=1) if parts[0] is not None else None), carry
 
-    def _simulate(self, drive: Tensor, n_steps: int, carry: "Carry",
+    def _simulate(self, frames: Tensor, n_steps: int, carry: "Carry",
                   observers: Optional[list[Optional[Observer]]] = None) -> tuple[Optional[Tensor], "Carry"]:
-        dyn = _Dynamics(self, drive, carry, list(self._observers) if observers is None else observers)
+        dyn = _Dynamics(self, self._drive(frames), carry, list(self._observers) if observers is None else observers)
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
@@ -212,10 +217,10 @@ class AreaNetwork(nn.Module):
         observers = list(self._observers)
         replays = [getattr(o, "replay", None) for o in observers]
 
-        def chunk(drive: Tensor, n_steps: int, carry: "Carry") -> tuple[Optional[Tensor], "Carry"]:
+        def chunk(frames: Tensor, n_steps: int, carry: "Carry") -> tuple[Optional[Tensor], "Carry"]:
             calls[0] += 1
             start = Carry(carry.state, carry.t, carry.history.copy() if carry.history else None, carry.rest_until)
-            return self._simulate(drive, n_steps, start, observers if calls[0] == 1 else replays)
+            return self._simulate(frames, n_steps, start, observers if calls[0] == 1 else replays)
 
         return chunk
 
