@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Peak memory and time of DyRCNNx4 forward+backward, with and without gradient checkpointing over time.
 
-Each variant runs in its own process (peak resident memory is per process) with glibc's mmap
-threshold fixed (``MALLOC_MMAP_THRESHOLD_``), so freed tensors go back to the OS and the peak resident
-size follows the live tensors. The baseline (weights, input, a warm-up pass) is measured before the
-timed passes and subtracted: the numbers are the activation memory of a forward+backward pass.
-Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full recurrence.
+Each variant runs in its own process. Memory is the peak of glibc's live heap bytes (``mallinfo2``:
+in-use arena bytes plus mmapped blocks, sampled every 0.5 ms by a thread) during one forward+backward
+pass, minus the live bytes before it (weights, input, after a warm-up pass): the activation memory
+of the pass. Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full
+recurrence.
 
     python benchmarks/bench_memory.py --every 2 4 5
 """
@@ -13,15 +13,27 @@ Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
-import os
-import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _live_bytes() -> int:
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    m = libc.mallinfo2()
+    return m.uordblks + m.hblkhd
 
 
 def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
@@ -32,18 +44,29 @@ def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
     torch.manual_seed(0)
     model = dc.create_model("dyrcnnx4")
     x = torch.rand(batch, steps, 3, size, size)
-    model(x[:1, :2]).sum().backward()  # warm-up allocations outside the measured pass
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
-    for _ in range(3):
+
+    def pass_() -> float:
         model.zero_grad(set_to_none=True)
         t = time.perf_counter()
         logits, _ = model.run(x, checkpoint_every=every)
         logits.square().mean().backward()
-        times.append(time.perf_counter() - t)
-        del logits
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"every": every, "activation_mb": (peak - base) / 1024, "time_s": sorted(times)[1]}
+        return time.perf_counter() - t
+
+    pass_()  # warm-up
+    base, peak, stop = _live_bytes(), [0], threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _live_bytes())
+            time.sleep(0.0005)
+
+    sampler = threading.Thread(target=poll)
+    sampler.start()
+    first = pass_()
+    stop.set()
+    sampler.join()
+    times = sorted([first, pass_(), pass_()])
+    return {"every": every, "activation_mb": (peak[0] - base) / 2**20, "time_s": times[1]}
 
 
 def main() -> None:
@@ -62,8 +85,7 @@ def main() -> None:
     for every in [0, *args.every]:
         cmd = [sys.executable, __file__, "--child", str(every), "--batch", str(args.batch),
                "--steps", str(args.steps), "--size", str(args.size)]
-        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
-        rows.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout))
+        rows.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
     full = rows[0]
     for r in rows:
         r["memory_ratio"] = r["activation_mb"] / full["activation_mb"]
