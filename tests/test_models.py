@@ -18,7 +18,7 @@ def test_parameter_count_pinned():
 def test_registry():
     assert "dyrcnnx4" in dc.list_models()
     assert dc.list_models("dyrcnn*") == ["dyrcnnx4"]
-    assert dc.list_models("cornet*") == []
+    assert dc.list_models("cornet*") == ["cornet_rt"]
     info = dc.model_info("dyrcnnx4")
     assert info["parameters"] == 1_164_473 and info["areas"] == 4 and info["default_input"] == (3, 32, 32)
     with pytest.raises(ValueError, match=r"unknown model 'dyrcnx4'.*Did you mean \['dyrcnnx4'\]"):

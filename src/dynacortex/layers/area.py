@@ -10,7 +10,8 @@ Voltage form::
 
 with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``. ``tau`` (ms) is a scalar
 or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
-positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``.
+positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``, or
+is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Area(nn.Module):
         t_recurrence: float = 0.0,
         operations: Sequence[str] = ("activation",),
         norm_groups: int = 1,
+        phi: "nn.Module | None" = None,
     ):
         super().__init__()
         if form not in FORMS:
@@ -70,7 +72,7 @@ class Area(nn.Module):
             self.register_buffer("log_tau", log_tau)
         self._fixed_tau = None if (learn_tau or tau_per_channel) else float(tau)
         ops = {"norm": lambda: nn.GroupNorm(norm_groups, channels), "activation": lambda: get_activation(activation)}
-        self.phi = nn.Sequential(*[ops[op]() for op in operations])
+        self.phi = phi if phi is not None else nn.Sequential(*[ops[op]() for op in operations])
         self.recurrence = make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size)
 
     @property

@@ -7,6 +7,7 @@ carries one):
 type                operation                                      parameters
 ==================  =============================================  ======================
 ``none``            no recurrence                                  0
+``identity``        J = 1: the area's own rate is added            0
 ``self``            one weight per channel (diagonal J)            C
 ``full``            C -> C convolution, k x k                      C^2 k^2
 ``depthwise``       one k x k kernel per channel                   C k^2
@@ -32,7 +33,7 @@ from .topographic import LocalRecurrence
 __all__ = ["RECURRENCE_TYPES", "SelfRecurrence", "make_recurrence", "recurrence_parameter_count"]
 
 RECURRENCE_TYPES = (
-    "none", "self", "full", "depthwise", "pointwise",
+    "none", "identity", "self", "full", "depthwise", "pointwise",
     "depthpointwise", "pointdepthwise", "local", "localdepthwise",
 )
 
@@ -61,6 +62,8 @@ def make_recurrence(kind: str, channels: int, kernel_size: int = 3, local_kernel
     c, k = channels, kernel_size
     if kind == "none":
         return None
+    if kind == "identity":
+        return nn.Identity()
     if kind == "self":
         return SelfRecurrence(c)
     if kind == "full":
@@ -82,7 +85,7 @@ def recurrence_parameter_count(kind: str, channels: int, kernel_size: int = 3, l
     """The documented parameter count of a recurrence type (see the module table)."""
     c, k, kl = channels, kernel_size, local_kernel_size
     return {
-        "none": 0, "self": c, "full": c * c * k * k, "depthwise": c * k * k, "pointwise": c * c,
+        "none": 0, "identity": 0, "self": c, "full": c * c * k * k, "depthwise": c * k * k, "pointwise": c * c,
         "depthpointwise": c * k * k + c * c, "pointdepthwise": c * c + c * k * k,
         "local": kl * kl, "localdepthwise": c * k * k + kl * kl,
     }[kind]

@@ -12,14 +12,14 @@ Delays (ms): ``t_feedforward`` between consecutive areas, ``t_recurrence`` withi
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from ..dynamics import list_solvers
 from ..layers import Adapter, Area, Connection, list_activations
 from ..layers.recurrence import RECURRENCE_TYPES
+from .config import NetworkConfig, area_taus
 from .network import AreaNetwork
 from .registry import register_model
 
@@ -28,61 +28,34 @@ __all__ = ["DyRCNNConfig", "build_dyrcnn"]
 AREA_NAMES = ("V1", "V2", "V4", "IT")
 
 Recurrence = Literal[
-    "none", "self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local", "localdepthwise"
+    "none", "identity", "self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local",
+    "localdepthwise",
 ]
 assert set(Recurrence.__args__) == set(RECURRENCE_TYPES)  # type: ignore[attr-defined]
 
 
-class DyRCNNConfig(BaseModel):
+class DyRCNNConfig(NetworkConfig):
     """Configuration of a DyRCNN model; every field is validated, unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    num_classes: int = Field(10, ge=1)
-    in_channels: int = Field(3, ge=1)
     channels: tuple[int, ...] = (36, 64, 121, 256)
     recurrence: Recurrence = "full"
     recurrence_kernel_size: int = Field(3, ge=1)
     local_kernel_size: int = Field(3, ge=1)
-    dt: float = Field(2.0, gt=0, description="integration step (ms)")
-    tau: Union[float, tuple[float, ...]] = Field(5.0, description="time constant (ms), one or one per area")
-    learn_tau: bool = False
     tau_per_channel: bool = False
-    t_feedforward: float = Field(0.0, ge=0, description="delay between consecutive areas (ms)")
     t_recurrence: float = Field(6.0, ge=0, description="delay of the recurrence (ms)")
     t_skip: float = Field(0.0, ge=0, description="delay of skip connections (ms)")
     t_feedback: float = Field(30.0, ge=0, description="delay of feedback connections (ms)")
     skip: bool = True
     feedback: bool = False
-    solver: str = "euler"
     activation: str = "relu"
     form: Literal["rate", "voltage"] = "rate"
     operations: tuple[Literal["norm", "activation"], ...] = ("activation",)
-    stability_check: bool = False
-    allow_unstable: bool = False
 
     @field_validator("channels")
     @classmethod
     def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         if len(v) != 4 or any(c < 1 for c in v):
             raise ValueError(f"must be 4 positive channel counts (V1, V2, V4, IT), got {v}")
-        return v
-
-    @field_validator("tau")
-    @classmethod
-    def _tau(cls, v: Union[float, tuple[float, ...]]) -> Union[float, tuple[float, ...]]:
-        taus = v if isinstance(v, tuple) else (v,)
-        if isinstance(v, tuple) and len(v) != 4:
-            raise ValueError(f"must be one value or 4 (V1, V2, V4, IT), got {len(v)}")
-        if any(not t > 0 for t in taus):
-            raise ValueError(f"must be > 0 ms, got {v}")
-        return v
-
-    @field_validator("solver")
-    @classmethod
-    def _solver(cls, v: str) -> str:
-        if v not in list_solvers():
-            raise ValueError(f"unknown solver {v!r}; allowed values are {list_solvers()}")
         return v
 
     @field_validator("activation")
@@ -93,17 +66,18 @@ class DyRCNNConfig(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _local_kernel(self) -> "DyRCNNConfig":
+    def _checks(self) -> "DyRCNNConfig":
         for name in ("recurrence_kernel_size", "local_kernel_size"):
             if getattr(self, name) % 2 != 1:
                 raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
+        area_taus(self.tau, AREA_NAMES)
         return self
 
 
 def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
     """Build the DyRCNNx4 network described by ``cfg``."""
     c = cfg.channels
-    taus = cfg.tau if isinstance(cfg.tau, tuple) else (cfg.tau,) * 4
+    taus = area_taus(cfg.tau, AREA_NAMES)
     areas = [
         Area(
             name, ch, tau=tau, learn_tau=cfg.learn_tau, tau_per_channel=cfg.tau_per_channel,
@@ -134,11 +108,7 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             Connection("IT", "V2", Adapter(c[3], c[1]), cfg.t_feedback, kind="feedback"),
         ]
     readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[3], cfg.num_classes))
-    return AreaNetwork(
-        areas, nn.Conv2d(cfg.in_channels, c[0], 3, padding=1), connections, readout,
-        in_channels=cfg.in_channels, dt=cfg.dt, solver=cfg.solver,
-        stability_check=cfg.stability_check, allow_unstable=cfg.allow_unstable,
-    )
+    return AreaNetwork(areas, nn.Conv2d(cfg.in_channels, c[0], 3, padding=1), connections, readout, **cfg.network_kwargs())
 
 
 register_model(

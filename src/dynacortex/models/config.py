@@ -1,0 +1,58 @@
+"""Config fields every area-network model shares: classes, time (dt, tau, delays), solver, checks.
+
+A model's config subclasses :class:`NetworkConfig` and adds its architecture fields; pydantic
+validates each field and refuses unknown ones, naming them.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..dynamics import list_solvers
+
+__all__ = ["NetworkConfig", "area_taus"]
+
+
+class NetworkConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    num_classes: int = Field(10, ge=1)
+    in_channels: int = Field(3, ge=1)
+    dt: float = Field(2.0, gt=0, description="integration step (ms)")
+    tau: Union[float, tuple[float, ...]] = Field(5.0, description="time constant (ms), one or one per area")
+    learn_tau: bool = False
+    t_feedforward: float = Field(0.0, ge=0, description="delay between consecutive areas (ms)")
+    t_recurrence: float = Field(0.0, ge=0, description="delay of the recurrence (ms)")
+    solver: str = "euler"
+    stability_check: bool = False
+    allow_unstable: bool = False
+
+    @field_validator("tau")
+    @classmethod
+    def _tau(cls, v: Union[float, tuple[float, ...]]) -> Union[float, tuple[float, ...]]:
+        if any(not t > 0 for t in (v if isinstance(v, tuple) else (v,))):
+            raise ValueError(f"must be > 0 ms, got {v}")
+        return v
+
+    @field_validator("solver")
+    @classmethod
+    def _solver(cls, v: str) -> str:
+        if v not in list_solvers():
+            raise ValueError(f"unknown solver {v!r}; allowed values are {list_solvers()}")
+        return v
+
+    def network_kwargs(self) -> dict:
+        """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""
+        return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
+                    stability_check=self.stability_check, allow_unstable=self.allow_unstable)
+
+
+def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> tuple[float, ...]:
+    """One tau per area from a scalar or a per-area tuple (which must match the areas)."""
+    if isinstance(tau, tuple):
+        if len(tau) != len(names):
+            raise ValueError(f"tau: must be one value or {len(names)} ({', '.join(names)}), got {len(tau)}")
+        return tau
+    return (tau,) * len(names)

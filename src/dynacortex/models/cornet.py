@@ -1,0 +1,126 @@
+"""CORnet-RT (Kubilius et al. 2019) as a continuous-time area network.
+
+Each area (V1, V2, V4, IT; 64/128/256/512 channels) obeys
+
+    tau dr/dt = -r + Phi(I),   I = inp(r_below(t - t_feedforward)) + r(t - t_recurrence)
+    inp(x) = ReLU(GN(conv_input(x))),   Phi(u) = ReLU(GN(conv1(u)))
+
+with conv_input 7x7/4 for V1 (on the image) and 3x3/2 above, conv1 3x3 without bias, GroupNorm(32,
+C), and a decoder (global average pool + linear) on IT at every step. The recurrence is the identity
+(CORnet adds an area's previous output to its input), so the model has CORnet-RT's exact 4,701,066
+parameters at 10 classes (5,208,936 at 1000).
+
+With ``dt = tau`` and Euler (the defaults: 10 ms each) a step is ``r_{n+1} = Phi(I_n)``: CORnet-RT's
+discrete update, with every area reading the area below and itself from the previous step. One
+difference remains at the start: CORnet skips the input stage of an area whose source has not fired
+yet, while here it sees ``inp(0) = ReLU(GN(bias))``. Smaller ``dt`` gives the continuous-time model.
+
+``load_cornet_rt_weights(model, path)`` loads the published state dict from a file on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from pydantic import Field, field_validator, model_validator
+from torch import nn
+
+from ..layers import Area, Connection
+from .config import NetworkConfig, area_taus
+from .network import AreaNetwork
+from .registry import register_model
+
+__all__ = ["CORnetRTConfig", "build_cornet_rt", "load_cornet_rt_weights"]
+
+AREA_NAMES = ("V1", "V2", "V4", "IT")
+
+
+class CORnetRTConfig(NetworkConfig):
+    channels: tuple[int, ...] = (64, 128, 256, 512)
+    dt: float = Field(10.0, gt=0, description="integration step (ms)")
+    tau: float | tuple[float, ...] = Field(10.0, description="time constant (ms)")
+    norm_groups: int = Field(32, ge=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if len(v) != 4 or any(c < 1 for c in v):
+            raise ValueError(f"must be 4 positive channel counts (V1, V2, V4, IT), got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _groups(self) -> "CORnetRTConfig":
+        bad = [c for c in self.channels if c % self.norm_groups]
+        if bad:
+            raise ValueError(f"norm_groups: {self.norm_groups} must divide every channel count, not {bad}")
+        area_taus(self.tau, AREA_NAMES)
+        return self
+
+
+def _stage(cin: int, cout: int, kernel: int, stride: int, groups: int, bias: bool) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=bias),
+                         nn.GroupNorm(groups, cout), nn.ReLU())
+
+
+def build_cornet_rt(cfg: CORnetRTConfig) -> AreaNetwork:
+    c, g = cfg.channels, cfg.norm_groups
+    areas = [
+        Area(name, ch, tau=tau, learn_tau=cfg.learn_tau, recurrence="identity", t_recurrence=cfg.t_recurrence,
+             phi=_stage(ch, ch, 3, 1, g, bias=False))
+        for name, ch, tau in zip(AREA_NAMES, c, area_taus(cfg.tau, AREA_NAMES))
+    ]
+    connections = [Connection(AREA_NAMES[i], AREA_NAMES[i + 1], _stage(c[i], c[i + 1], 3, 2, g, bias=True),
+                              cfg.t_feedforward) for i in range(3)]
+    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[3], cfg.num_classes))
+    stem = _stage(cfg.in_channels, c[0], 7, 4, g, bias=True)
+    return AreaNetwork(areas, stem, connections, readout, **cfg.network_kwargs())
+
+
+register_model(
+    "cornet_rt", config=CORnetRTConfig, default_input=(3, 224, 224),
+    citation="Kubilius et al. 2019, Brain-like object recognition with high-performing shallow recurrent ANNs (CORnet)",
+    description="CORnet-RT's V1/V2/V4/IT blocks (64-512 channels, GroupNorm) in continuous time; dt = tau is CORnet-RT",
+)(build_cornet_rt)
+
+
+def _published_names(model: AreaNetwork) -> dict[str, str]:
+    """Published CORnet-RT key (without 'module.') -> this model's parameter name."""
+    names = {"decoder.linear.weight": "readout.2.weight", "decoder.linear.bias": "readout.2.bias"}
+    for i, area in enumerate(AREA_NAMES):
+        inp = "stem" if i == 0 else f"connections.{i - 1}.op"
+        names |= {
+            f"{area}.conv_input.weight": f"{inp}.0.weight", f"{area}.conv_input.bias": f"{inp}.0.bias",
+            f"{area}.norm_input.weight": f"{inp}.1.weight", f"{area}.norm_input.bias": f"{inp}.1.bias",
+            f"{area}.conv1.weight": f"areas.{i}.phi.0.weight",
+            f"{area}.norm1.weight": f"areas.{i}.phi.1.weight", f"{area}.norm1.bias": f"areas.{i}.phi.1.bias",
+        }
+    return names
+
+
+def load_cornet_rt_weights(model: AreaNetwork, path: "str | Path", strict_decoder: bool = True) -> None:
+    """Load CORnet-RT's published checkpoint (``{'state_dict': {'module.V1.conv_input.weight': ...}}``
+    or a bare state dict) from ``path`` (weights only). With ``strict_decoder=False`` a decoder of
+    another class count is skipped (e.g. ImageNet weights into a 10-class model)."""
+    from ..training.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    state = ckpt.get("state_dict", ckpt)
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    names = _published_names(model)
+    unknown = sorted(set(state) - set(names))
+    missing = sorted(set(names) - set(state))
+    if unknown or missing:
+        raise ValueError(f"{path}: not a CORnet-RT state dict (unexpected keys {unknown[:5]}, missing {missing[:5]})")
+    own = dict(model.named_parameters())
+    mapped = {}
+    for key, value in state.items():
+        target = own[names[key]]
+        if key.startswith("decoder") and target.shape != value.shape and not strict_decoder:
+            continue
+        if target.shape != value.shape:
+            raise ValueError(f"{path}: {key} has shape {tuple(value.shape)}, the model expects {tuple(target.shape)}")
+        mapped[names[key]] = value
+    with torch.no_grad():
+        for name, value in mapped.items():
+            own[name].copy_(value)

@@ -1,0 +1,97 @@
+"""Every registered model: forward/backward, gradients reach every parameter, every solver, pinned sizes."""
+
+import pytest
+import torch
+
+import dynacortex as dc
+from dynacortex.models.cornet import load_cornet_rt_weights
+
+SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32))}
+SIZE = {"dyrcnnx4": 32, "cornet_rt": 64}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
+PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt", 1000): 5_208_936}
+
+
+def test_every_model_has_small_settings():
+    assert set(dc.list_models()) == set(SMALL)
+
+
+@pytest.mark.parametrize("name,classes", sorted(PINNED))
+def test_parameter_counts_pinned(name, classes):
+    model = dc.create_model(name, num_classes=classes)
+    assert sum(p.numel() for p in model.parameters()) == PINNED[(name, classes)]
+
+
+@pytest.mark.parametrize("solver", ["euler", "heun", "rk4", "exp_euler"])
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_forward_backward_with_every_solver(name, solver):
+    model = dc.create_model(name, solver=solver, dt=1.0, tau=5.0, **SMALL[name])
+    logits = model(torch.rand(2, 3, SIZE[name], SIZE[name]), n_steps=12)
+    assert logits.shape == (2, 12, 10) and torch.isfinite(logits).all()
+    logits[:, -1].logsumexp(-1).sum().backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, pname
+
+
+def test_cornet_rt_is_the_discrete_model_when_dt_equals_tau():
+    """Euler with dt = tau: r_{n+1} = Phi(inp(r_below(t_n)) + r(t_n)), CORnet-RT's update."""
+    model = dc.create_model("cornet_rt", **SMALL["cornet_rt"])  # dt = tau = 10 ms
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        logits = model(x, n_steps=5)
+        v1, v2, v4, it = model.areas
+        states = [torch.zeros(2, 32, s, s) for s in (16, 8, 4, 2)]
+        outs = []
+        for _ in range(5):
+            inputs = [model.stem(x)] + [c.op(s) for c, s in zip(model.connections, states[:3])]
+            states = [a.phi(i + s) for a, i, s in zip(model.areas, inputs, states)]
+            outs.append(model.readout(states[3]))
+    assert torch.allclose(logits, torch.stack(outs, 1), atol=1e-5)
+
+
+def published_cornet_state(classes=1000):
+    """A synthetic state dict with the published CORnet-RT key names and shapes ('module.' prefix)."""
+    chans, state = (3, 64, 128, 256, 512), {}
+    for i, area in enumerate(("V1", "V2", "V4", "IT")):
+        cin, c, k = chans[i], chans[i + 1], 7 if i == 0 else 3
+        state |= {f"module.{area}.conv_input.weight": torch.randn(c, cin, k, k), f"module.{area}.conv_input.bias": torch.randn(c),
+                  f"module.{area}.norm_input.weight": torch.randn(c), f"module.{area}.norm_input.bias": torch.randn(c),
+                  f"module.{area}.conv1.weight": torch.randn(c, c, 3, 3),
+                  f"module.{area}.norm1.weight": torch.randn(c), f"module.{area}.norm1.bias": torch.randn(c)}
+    state |= {"module.decoder.linear.weight": torch.randn(classes, 512), "module.decoder.linear.bias": torch.randn(classes)}
+    return {"epoch": 25, "state_dict": state}
+
+
+def test_load_published_cornet_rt_weights(tmp_path):
+    ckpt = published_cornet_state()
+    torch.save(ckpt, tmp_path / "cornet_rt.pth")
+    model = dc.create_model("cornet_rt", num_classes=1000)
+    load_cornet_rt_weights(model, tmp_path / "cornet_rt.pth")
+    sd = ckpt["state_dict"]
+    assert torch.equal(model.stem[0].weight, sd["module.V1.conv_input.weight"])
+    assert torch.equal(model.connections[2].op[1].bias, sd["module.IT.norm_input.bias"])
+    assert torch.equal(model.areas[1].phi[0].weight, sd["module.V2.conv1.weight"])
+    assert torch.equal(model.readout[2].weight, sd["module.decoder.linear.weight"])
+    ten = dc.create_model("cornet_rt")  # ImageNet body into a 10-class model
+    with pytest.raises(ValueError, match="decoder.linear.weight has shape"):
+        load_cornet_rt_weights(ten, tmp_path / "cornet_rt.pth")
+    load_cornet_rt_weights(ten, tmp_path / "cornet_rt.pth", strict_decoder=False)
+    assert torch.equal(ten.areas[3].phi[0].weight, sd["module.IT.conv1.weight"])
+
+
+def test_load_cornet_weights_errors(tmp_path):
+    model = dc.create_model("cornet_rt")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_cornet_rt_weights(model, tmp_path / "missing.pth")
+    torch.save({"state_dict": {"module.V1.conv.weight": torch.zeros(1)}}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="not a CORnet-RT state dict"):
+        load_cornet_rt_weights(model, tmp_path / "other.pth")
+    (tmp_path / "broken.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt"):
+        load_cornet_rt_weights(model, tmp_path / "broken.pth")
+
+
+def test_cornet_config_validation():
+    with pytest.raises(ValueError, match="norm_groups"):
+        dc.create_model("cornet_rt", channels=(30, 32, 32, 32))
+    with pytest.raises(ValueError, match="tau"):
+        dc.create_model("cornet_rt", tau=(1.0, 2.0))
