@@ -6,9 +6,11 @@ import torch
 import dynacortex as dc
 from dynacortex.models.cornet import load_cornet_rt_weights
 
-SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32))}
-SIZE = {"dyrcnnx4": 32, "cornet_rt": 64}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
-PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt", 1000): 5_208_936}
+SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32)),
+         "blt": dict(channels=(6, 8, 10, 12), stem_channels=4)}
+SIZE = {"dyrcnnx4": 32, "cornet_rt": 64, "blt": 32}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
+PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt", 1000): 5_208_936,
+          ("blt", 10): 6_256_394}
 
 
 def test_every_model_has_small_settings():
@@ -95,3 +97,33 @@ def test_cornet_config_validation():
         dc.create_model("cornet_rt", channels=(30, 32, 32, 32))
     with pytest.raises(ValueError, match="tau"):
         dc.create_model("cornet_rt", tau=(1.0, 2.0))
+
+
+def test_blt_variants_differ_by_lateral_and_top_down_convolutions():
+    """B, BL, BT, BLT: L adds C_n^2 9 per area, T adds C_{n+1} C_n 9 per pair (no biases)."""
+    count = {(lat, td): sum(p.numel() for p in dc.create_model("blt", lateral=lat, top_down=td).parameters())
+             for lat in (False, True) for td in (False, True)}
+    c = (64, 128, 256, 512)
+    lateral = sum(ch * ch * 9 for ch in c)
+    top_down = sum(c[i] * c[i + 1] * 9 for i in range(3))
+    assert count[(True, False)] - count[(False, False)] == lateral
+    assert count[(False, True)] - count[(False, False)] == top_down
+    assert count[(True, True)] == count[(False, False)] + lateral + top_down
+
+
+def test_blt_top_down_reaches_v1_after_t_feedback():
+    """V2's state first moves at 4 ms; with t_feedback = 8 ms its top-down drive reaches V1 at 12 ms,
+    so V1's state differs from the run without top-down weights from t = 14 ms on."""
+    x = torch.rand(1, 3, 32, 32)
+    m = dc.create_model("blt", t_feedback=8.0, **SMALL["blt"])
+    recs = []
+    for _ in range(2):
+        with dc.record(m, ["V1"]) as rec, torch.no_grad():
+            m(x, n_steps=10)
+        recs.append(rec["V1"])
+        with torch.no_grad():
+            for c in m.connections:
+                if c.kind == "feedback":
+                    c.op.conv.weight.zero_()
+    assert torch.equal(recs[0][:, :6], recs[1][:, :6])  # t = 2 ... 12 ms
+    assert not torch.allclose(recs[0][:, 6], recs[1][:, 6])  # t = 14 ms

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["Connection", "Adapter", "resample"]
+__all__ = ["Connection", "Adapter", "TopDown", "resample"]
 
 KINDS = ("feedforward", "skip", "feedback", "lateral")
 
@@ -31,6 +31,8 @@ def resample(x: Tensor, size: tuple[int, int]) -> Tensor:
 class Adapter(nn.Module):
     """1x1 convolution ``in_channels -> out_channels`` plus resampling to the target size."""
 
+    takes_size = True
+
     def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=bias)
@@ -41,11 +43,26 @@ class Adapter(nn.Module):
         return resample(self.conv(x), size)
 
 
+class TopDown(nn.Module):
+    """Top-down (feedback) operation: a stride-2 transposed ``k x k`` convolution from the higher area's
+    channels to the lower area's, then resampling to the lower area's exact size."""
+
+    takes_size = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False):
+        super().__init__()
+        self.conv = nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=2, padding=kernel_size // 2,
+                                       output_padding=1, bias=bias)
+
+    def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
+        return resample(self.conv(x), size)
+
+
 class Connection(nn.Module):
     """A directed, delayed connection ``src -> dst`` with operation ``op``.
 
-    ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or an
-    :class:`Adapter` that also takes the target size.
+    ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or one with
+    ``takes_size = True`` (:class:`Adapter`, :class:`TopDown`) that also takes the target size.
     """
 
     def __init__(self, src: str, dst: str, op: nn.Module, delay: float = 0.0, kind: str = "feedforward"):
@@ -55,7 +72,7 @@ class Connection(nn.Module):
         if kind not in KINDS:
             raise ValueError(f"kind of connection {src}->{dst}: {kind!r} is not one of {list(KINDS)}")
         self.src, self.dst, self.op, self.delay, self.kind = src, dst, op, float(delay), kind
-        self._sized = isinstance(op, Adapter)
+        self._sized = getattr(op, "takes_size", False)
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
         return self.op(x, size) if self._sized else self.op(x)
