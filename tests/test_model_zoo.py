@@ -4,13 +4,16 @@ import pytest
 import torch
 
 import dynacortex as dc
+from dynacortex.models.cordsnet import _published_names as cordsnet_names
+from dynacortex.models.cordsnet import load_cordsnet_weights
 from dynacortex.models.cornet import load_cornet_rt_weights
 
 SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32)),
-         "blt": dict(channels=(6, 8, 10, 12), stem_channels=4)}
-SIZE = {"dyrcnnx4": 32, "cornet_rt": 64, "blt": 32}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
+         "blt": dict(channels=(6, 8, 10, 12), stem_channels=4),
+         "cordsnet": dict(channels=(4, 4, 6, 6, 8, 8, 10, 10), input_size=32)}
+SIZE = {"dyrcnnx4": 32, "cornet_rt": 64, "blt": 32, "cordsnet": 32}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
 PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt", 1000): 5_208_936,
-          ("blt", 10): 6_256_394}
+          ("blt", 10): 6_256_394, ("cordsnet", 10): 11_966_420, ("cordsnet", 1000): 12_475_280}
 
 
 def test_every_model_has_small_settings():
@@ -127,3 +130,45 @@ def test_blt_top_down_reaches_v1_after_t_feedback():
                     c.op.conv.weight.zero_()
     assert torch.equal(recs[0][:, :6], recs[1][:, :6])  # t = 2 ... 12 ms
     assert not torch.allclose(recs[0][:, 6], recs[1][:, 6])  # t = 14 ms
+
+
+def test_cordsnet_is_the_synchronous_update_of_the_paper():
+    """Euler with zero delays: r <- (1 - alpha) r + alpha ReLU(W_rec r + b + W_in h), every area from the
+    previous step's rates, h with ResNet-18's skips."""
+    model = dc.create_model("cordsnet", **SMALL["cordsnet"])
+    with torch.no_grad():
+        for area in model.areas:
+            area.phi[0].bias.normal_()  # non-zero spatial biases
+    x = torch.rand(2, 3, 32, 32)
+    alpha = model.dt / 10.0
+    with torch.no_grad():
+        logits = model(x, n_steps=6)
+        stem = model.stem(x)
+        w_in = [model.stimulus_paths["A0"]] + [c.op for c in model.connections if c.kind == "feedforward"]
+        s_in = model.stimulus_paths["A1"][0]
+        skips = [c.op[0] for c in model.connections if c.kind == "skip" and isinstance(c.op, torch.nn.Sequential)]
+        r = [torch.zeros(2, a.channels, *a.phi[0].bias.shape[1:]) for a in model.areas]
+        outs = []
+        for _ in range(6):
+            h = [stem, r[0] + s_in(stem), r[1] + r[0], r[2] + skips[0](r[1]), r[3] + r[2], r[4] + skips[1](r[3]),
+                 r[5] + r[4], r[6] + skips[2](r[5])]
+            r = [(1 - alpha) * ri + alpha * torch.relu(a.recurrence(ri) + a.phi[0].bias + w(hi))
+                 for ri, a, w, hi in zip(r, model.areas, w_in, h)]
+            outs.append(model.readout(r[6], r[7]))
+    assert torch.allclose(logits, torch.stack(outs, 1), atol=1e-5)
+
+
+def test_load_published_cordsnet_weights(tmp_path):
+    model = dc.create_model("cordsnet", **SMALL["cordsnet"])
+    own = dict(model.named_parameters())
+    published = {k: torch.randn_like(own[v]) for k, v in cordsnet_names(model).items()}
+    torch.save(published, tmp_path / "cordsnetr8.pth")
+    load_cordsnet_weights(model, tmp_path / "cordsnetr8.pth")
+    assert torch.equal(model.areas[3].phi[0].bias, published["conv_bias.3"])
+    assert torch.equal(model.areas[2].recurrence.parametrizations.weight.original1,
+                       published["area_area.2.parametrizations.weight.original1"])
+    swapped = dict(published)
+    swapped["area_conv.2.parametrizations.weight.original1"] = published["area_area.2.parametrizations.weight.original1"]
+    torch.save(swapped, tmp_path / "swapped.pth")
+    with pytest.raises(ValueError, match="area_conv.2.parametrizations.weight.original1 has shape"):
+        load_cordsnet_weights(model, tmp_path / "swapped.pth")

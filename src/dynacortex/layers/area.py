@@ -8,7 +8,8 @@ Voltage form::
 
     tau dv/dt = -v + I,               output r = Phi(v)
 
-with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``. ``tau`` (ms) is a scalar
+with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``; ``J`` (``recurrence``) is a type
+name or any bias-free linear module (a silent area then drives itself with exactly 0). ``tau`` (ms) is a scalar
 or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
 positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``, or
 is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU).
@@ -44,7 +45,7 @@ class Area(nn.Module):
         tau_per_channel: bool = False,
         activation: "str | nn.Module" = "relu",
         form: str = "rate",
-        recurrence: str = "full",
+        recurrence: "str | nn.Module" = "full",
         recurrence_kernel_size: int = 3,
         local_kernel_size: int = 3,
         t_recurrence: float = 0.0,
@@ -73,7 +74,8 @@ class Area(nn.Module):
         self._fixed_tau = None if (learn_tau or tau_per_channel) else float(tau)
         ops = {"norm": lambda: nn.GroupNorm(norm_groups, channels), "activation": lambda: get_activation(activation)}
         self.phi = phi if phi is not None else nn.Sequential(*[ops[op]() for op in operations])
-        self.recurrence = make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size)
+        self.recurrence = (recurrence if isinstance(recurrence, nn.Module)
+                           else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size))
 
     @property
     def tau(self) -> "float | Tensor":

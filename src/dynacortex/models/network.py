@@ -6,13 +6,15 @@ field is
     tau_a dy_a/dt = -y_a + Phi_a(I_a)      (rate form; voltage form: -y_a + I_a)
     I_a(t) = s_a(t) + sum_{c: src -> a} W_c r_src(t - Delta_c) + J_a r_a(t - Delta_rc,a)
 
-where ``s_a`` is the stimulus drive (``stem(x)``, only for the input area). The stimulus frame
+where ``s_a`` is the stimulus drive: ``stem(x)`` for the input area, ``P_a(stem(x))`` for an area
+with a stimulus path ``P_a`` (``stimulus_paths``), else none. The stimulus frame
 ``x[:, n]`` is held over ``[t_n, t_n + dt)``; every other term is read at the stage's own time,
 from the delay history when ``Delta > 0``. ``Delta = 0`` couples areas at the same instant (no
 transmission delay): with an explicit solver a change in one area then reaches the next one step
 later, which is the discretisation and vanishes as dt -> 0.
 
-Logits are the readout of the last area at the end of every step: ``(B, T, K)``.
+Logits are the readout of the last area (or of the ``readout_from`` areas) at the end of every step:
+``(B, T, K)``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class AreaNetwork(nn.Module):
         stem: maps a stimulus frame ``(B, C_in, H, W)`` to the input area's drive.
         connections: inter-area connections (every area after the first needs a feedforward one
             from an earlier area; it fixes the area's spatial size).
-        readout: maps the last area's rates ``(B, C, h, w)`` to logits ``(B, K)``; ``None`` for none.
+        readout: maps the last area's rates ``(B, C, h, w)`` (or those of ``readout_from``, as separate
+            arguments) to logits ``(B, K)``; ``None`` for none.
         in_channels: channels of the stimulus.
         dt: step in ms. solver: a solver name or instance.
         stability_check: raise :class:`StabilityError` naming the area and time on NaN/Inf.
@@ -63,6 +66,8 @@ class AreaNetwork(nn.Module):
         solver: "str | Solver" = "euler",
         stability_check: bool = False,
         allow_unstable: bool = False,
+        stimulus_paths: Sequence[tuple[str, nn.Module]] = (),
+        readout_from: Optional[Sequence[str]] = None,
     ):
         super().__init__()
         self.areas = nn.ModuleList(areas)
@@ -76,6 +81,11 @@ class AreaNetwork(nn.Module):
         self.stability_check = stability_check
         self.allow_unstable = allow_unstable
         index = {n: i for i, n in enumerate(self.area_names)}
+        for name in [n for n, _ in stimulus_paths] + list(readout_from or []):
+            if name not in index:
+                raise ValueError(f"unknown area {name!r} in stimulus_paths/readout_from; areas are {self.area_names}")
+        self.stimulus_paths = nn.ModuleDict({n: m for n, m in stimulus_paths})
+        self._readout_index = [index[n] for n in readout_from] if readout_from else [len(areas) - 1]
         self._incoming: list[list[tuple[int, Connection]]] = [[] for _ in areas]
         self._shape_source: list[Optional[tuple[int, Connection]]] = [None] * len(areas)
         for c in connections:
@@ -152,10 +162,14 @@ class AreaNetwork(nn.Module):
             raise StabilityError("x: the stimulus contains NaN or Inf values")
         return frames, n_steps
 
-    def _drive(self, frames: Tensor) -> Tensor:
-        """The stimulus drive of the input area, ``stem`` applied to all frames at once."""
+    def _drives(self, frames: Tensor) -> dict[int, Tensor]:
+        """Stimulus drive per area index, ``(B, T or 1, C, H, W)``: stem (and paths) applied to all frames at once."""
         b, t = frames.shape[:2]
-        return self.stem(frames.flatten(0, 1)).unflatten(0, (b, t))
+        stem = self.stem(frames.flatten(0, 1))
+        drives = {0: stem.unflatten(0, (b, t))}  # replaced if the input area has a path of its own
+        for name, path in self.stimulus_paths.items():
+            drives[self.area_names.index(name)] = path(stem).unflatten(0, (b, t))
+        return drives
 
     def state_shapes(self, drive_shape: torch.Size) -> list[torch.Size]:
         """Per-area state shape ``(C, H, W)`` for an input-area drive of shape ``(C, H, W)``."""
@@ -188,7 +202,7 @@ class AreaNetwork(nn.Module):
         frames, n_steps = self._frames(x, n_steps)
         if carry is None:
             with torch.no_grad():
-                drive_shape = self.stem(frames[:1, 0]).shape[1:]
+                drive_shape = self._drives(frames[:1, :1])[0].shape[2:]
             carry = Carry(self.initial_state(frames.shape[0], drive_shape, frames), t=0.0, rest_until=0.0)
         if checkpoint_every is None or not torch.is_grad_enabled():
             return self._simulate(frames, n_steps, carry)
@@ -205,7 +219,7 @@ class AreaNetwork(nn.Module):
 
     def _simulate(self, frames: Tensor, n_steps: int, carry: "Carry",
                   observers: Optional[list[Optional[Observer]]] = None) -> tuple[Optional[Tensor], "Carry"]:
-        dyn = _Dynamics(self, self._drive(frames), carry, list(self._observers) if observers is None else observers)
+        dyn = _Dynamics(self, self._drives(frames), carry, list(self._observers) if observers is None else observers)
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
@@ -256,16 +270,18 @@ class Carry:
 class _Dynamics:
     """One simulation's vector field: the network plus its stimulus, history and outputs."""
 
-    def __init__(self, net: AreaNetwork, drive: Tensor, carry: Carry, observers: list[Optional[Observer]]):
+    def __init__(self, net: AreaNetwork, drives: dict[int, Tensor], carry: Carry, observers: list[Optional[Observer]]):
         self.net = net
         # observers, or in the recomputation of a checkpointed chunk their `replay` methods (which
         # repeat the tensor work so the recomputed graph matches, and keep no record)
         self.observers = observers
         self.silent_before = carry.rest_until + 1e-9 * net.dt
-        self.frames = drive.unbind(1)  # one backward node for all frames, not one zero-filled copy per step
+        # unbind: one backward node for all frames, not one zero-filled copy per step
+        self.frames = {i: d.unbind(1) for i, d in drives.items()}
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
         self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
-        self.frame = self.frames[0]
+        self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
+        self.begin_step(0, carry.t)
         self.logits: list[Tensor] = []
         delayed: dict[int, float] = {}
         for dst, incoming in enumerate(net._incoming):
@@ -292,7 +308,7 @@ class _Dynamics:
         dy = []
         for i, area in enumerate(areas):
             size = y[i].shape[-2:]
-            drive: Optional[Tensor] = self.frame if i == 0 else None
+            drive = self.stimulus[i]
             for src, conn in incoming[i]:
                 term = conn(self._read(src, conn.delay, t, y, outs), size)
                 drive = term if drive is None else drive + term
@@ -302,7 +318,8 @@ class _Dynamics:
         return tuple(dy)
 
     def begin_step(self, n: int, t: float) -> None:
-        self.frame = self.frames[n] if len(self.frames) > 1 else self.frames[0]
+        for i, frames in self.frames.items():
+            self.stimulus[i] = frames[n] if len(frames) > 1 else frames[0]
 
     def end_step(self, n: int, t: float, y: tuple[Tensor, ...]) -> None:
         net = self.net
@@ -313,7 +330,7 @@ class _Dynamics:
         if self.history is not None:
             self.history.push(y)
         if net.readout is not None:
-            self.logits.append(net.readout(self.areas[-1].output(y[-1])))
+            self.logits.append(net.readout(*[self.areas[j].output(y[j]) for j in net._readout_index]))
         for observe in self.observers:
             if observe is not None:
                 observe(t, y)
