@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..dynamics import list_solvers
 
-__all__ = ["NetworkConfig", "area_taus"]
+__all__ = ["NetworkConfig", "area_taus", "check_channels"]
 
 
 class NetworkConfig(BaseModel):
@@ -56,3 +56,10 @@ def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> t
             raise ValueError(f"tau: must be one value or {len(names)} ({', '.join(names)}), got {len(tau)}")
         return tau
     return (tau,) * len(names)
+
+
+def check_channels(v: tuple[int, ...], names: tuple[str, ...]) -> tuple[int, ...]:
+    """Validate one positive channel count per area."""
+    if len(v) != len(names) or any(c < 1 for c in v):
+        raise ValueError(f"must be {len(names)} positive channel counts ({', '.join(names)}), got {v}")
+    return v

@@ -27,7 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from ..layers import Area, Connection
-from .config import NetworkConfig, area_taus
+from .config import NetworkConfig, area_taus, check_channels
 from .network import AreaNetwork
 from .registry import register_model
 
@@ -45,9 +45,7 @@ class CORnetRTConfig(NetworkConfig):
     @field_validator("channels")
     @classmethod
     def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if len(v) != 4 or any(c < 1 for c in v):
-            raise ValueError(f"must be 4 positive channel counts (V1, V2, V4, IT), got {v}")
-        return v
+        return check_channels(v, AREA_NAMES)
 
     @model_validator(mode="after")
     def _groups(self) -> "CORnetRTConfig":

@@ -19,7 +19,7 @@ from torch import nn
 
 from ..layers import Adapter, Area, Connection, list_activations
 from ..layers.recurrence import RECURRENCE_TYPES
-from .config import NetworkConfig, area_taus
+from .config import NetworkConfig, area_taus, check_channels
 from .network import AreaNetwork
 from .registry import register_model
 
@@ -54,9 +54,7 @@ class DyRCNNConfig(NetworkConfig):
     @field_validator("channels")
     @classmethod
     def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if len(v) != 4 or any(c < 1 for c in v):
-            raise ValueError(f"must be 4 positive channel counts (V1, V2, V4, IT), got {v}")
-        return v
+        return check_channels(v, AREA_NAMES)
 
     @field_validator("activation")
     @classmethod
