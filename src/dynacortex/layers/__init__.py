@@ -2,11 +2,12 @@
 
 from .activations import Supralinear, get_activation, list_activations
 from .area import Area
+from .gain import limit_gain
 from .connections import Adapter, Connection, TopDown, resample
 from .recurrence import RECURRENCE_TYPES, make_recurrence, recurrence_parameter_count
 from .topographic import LocalRecurrence, sheet_layout
 
 __all__ = [
-    "Area", "Adapter", "Connection", "TopDown", "resample", "Supralinear", "get_activation", "list_activations",
+    "limit_gain", "Area", "Adapter", "Connection", "TopDown", "resample", "Supralinear", "get_activation", "list_activations",
     "RECURRENCE_TYPES", "make_recurrence", "recurrence_parameter_count", "LocalRecurrence", "sheet_layout",
 ]

@@ -12,7 +12,8 @@ with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``; ``J`` 
 name or any bias-free linear module (a silent area then drives itself with exactly 0). ``tau`` (ms) is a scalar
 or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
 positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``, or
-is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU).
+is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU). ``recurrence_gain``
+bounds the operator norm of ``J`` (see :mod:`dynacortex.layers.gain`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .activations import get_activation
+from .gain import limit_gain
 from .recurrence import make_recurrence
 
 __all__ = ["Area", "FORMS", "OPERATIONS"]
@@ -52,6 +54,7 @@ class Area(nn.Module):
         operations: Sequence[str] = ("activation",),
         norm_groups: int = 1,
         phi: "nn.Module | None" = None,
+        recurrence_gain: "float | None" = None,
     ):
         super().__init__()
         if form not in FORMS:
@@ -76,6 +79,8 @@ class Area(nn.Module):
         self.phi = phi if phi is not None else nn.Sequential(*[ops[op]() for op in operations])
         self.recurrence = (recurrence if isinstance(recurrence, nn.Module)
                            else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size))
+        if recurrence_gain is not None and self.recurrence is not None:
+            limit_gain(self.recurrence, recurrence_gain)
 
     @property
     def tau(self) -> "float | Tensor":

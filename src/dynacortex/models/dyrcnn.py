@@ -12,7 +12,7 @@ Delays (ms): ``t_feedforward`` between consecutive areas, ``t_recurrence`` withi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 from torch import nn
@@ -41,6 +41,7 @@ class DyRCNNConfig(NetworkConfig):
     recurrence: Recurrence = "full"
     recurrence_kernel_size: int = Field(3, ge=1)
     local_kernel_size: int = Field(3, ge=1)
+    recurrence_gain: Optional[float] = Field(None, gt=0, description="bound on the recurrence's operator norm")
     tau_per_channel: bool = False
     t_recurrence: float = Field(6.0, ge=0, description="delay of the recurrence (ms)")
     t_skip: float = Field(0.0, ge=0, description="delay of skip connections (ms)")
@@ -81,7 +82,7 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             name, ch, tau=tau, learn_tau=cfg.learn_tau, tau_per_channel=cfg.tau_per_channel,
             activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
             recurrence_kernel_size=cfg.recurrence_kernel_size, local_kernel_size=cfg.local_kernel_size,
-            t_recurrence=cfg.t_recurrence, operations=cfg.operations,
+            t_recurrence=cfg.t_recurrence, operations=cfg.operations, recurrence_gain=cfg.recurrence_gain,
         )
         for name, ch, tau in zip(AREA_NAMES, c, taus)
     ]

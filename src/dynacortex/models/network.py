@@ -24,6 +24,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.utils.checkpoint import checkpoint
 
 from ..dynamics import History, Solver, get_solver, integrate
@@ -205,7 +206,8 @@ class AreaNetwork(nn.Module):
                 drive_shape = self._drives(frames[:1, :1])[0].shape[2:]
             carry = Carry(self.initial_state(frames.shape[0], drive_shape, frames), t=0.0, rest_until=0.0)
         if checkpoint_every is None or not torch.is_grad_enabled():
-            return self._simulate(frames, n_steps, carry)
+            with parametrize.cached():  # reparametrised weights (gain limits, weight norm): once per run
+                return self._simulate(frames, n_steps, carry)
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
         parts = []
