@@ -128,6 +128,18 @@ def test_trial_masks():
         make_trial(PresentationConfig(stimulus_ms=4), ReadoutConfig(readout="after", readout_delay_ms=50), dt=2.0)
 
 
+def test_pulse_sequences():
+    p = PresentationConfig(idle_ms=4, pulses=[(4, 6), (2, 0)], blank_ms=4)
+    trial = make_trial(p, ReadoutConfig(readout="all"), dt=2.0)
+    assert trial.n_steps == 10
+    assert trial.stimulus.nonzero().flatten().tolist() == [2, 3, 7]
+    assert trial.readout.nonzero().flatten().tolist() == list(range(2, 10))
+    with pytest.raises(ValueError, match="pulses"):
+        PresentationConfig(pulses=[(0, 5)])
+    with pytest.raises(ValueError, match="pulses"):
+        PresentationConfig(pulses=[(5, 5)], random_stimulus_ms=(1, 2))
+
+
 def test_temporal_cross_entropy_uses_only_read_steps():
     logits = torch.zeros(1, 3, 2)
     logits[0, 2] = torch.tensor([10.0, -10.0])

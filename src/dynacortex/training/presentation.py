@@ -2,6 +2,8 @@
 
 A trial of ``idle_ms + stimulus_ms + blank_ms`` is cut into steps of ``dt``; step n covers
 ``[n dt, (n+1) dt)`` and shows the image if its start lies in ``[idle_ms, idle_ms + stimulus_ms)``.
+``pulses = [[on_ms, off_ms], ...]`` replaces the single stimulus by an on/off sequence of the same
+image after the idle time (e.g. two 133 ms pulses 67 ms apart: ``[[133, 67], [133, 0]]``).
 The blank is mean gray, which after normalisation is 0 (``blank_value``).
 
 Readout (which steps the loss sees):
@@ -31,9 +33,15 @@ class PresentationConfig(BaseModel):
     blank_ms: float = Field(0.0, ge=0)
     random_idle_ms: Optional[tuple[float, float]] = None
     random_stimulus_ms: Optional[tuple[float, float]] = None
+    pulses: Optional[list[tuple[float, float]]] = None
 
     @model_validator(mode="after")
     def _ranges(self) -> "PresentationConfig":
+        if self.pulses is not None:
+            if not self.pulses or any(on <= 0 or off < 0 for on, off in self.pulses):
+                raise ValueError(f"pulses: need a non-empty list of [on_ms > 0, off_ms >= 0], got {self.pulses}")
+            if self.random_stimulus_ms is not None:
+                raise ValueError("pulses: cannot be combined with random_stimulus_ms")
         for name in ("random_idle_ms", "random_stimulus_ms"):
             r = getattr(self, name)
             if r is not None and not 0 <= r[0] <= r[1]:
@@ -73,11 +81,16 @@ def make_trial(p: PresentationConfig, r: ReadoutConfig, dt: float, generator: Op
         return rng[0] + (rng[1] - rng[0]) * float(torch.rand((), generator=generator))
 
     idle = pick(p.idle_ms, p.random_idle_ms)
-    stim = pick(p.stimulus_ms, p.random_stimulus_ms)
+    segments = p.pulses if p.pulses is not None else [(pick(p.stimulus_ms, p.random_stimulus_ms), 0.0)]
+    stim = sum(on_ms + off_ms for on_ms, off_ms in segments)
     n = max(1, round((idle + stim + p.blank_ms) / dt))
     start = torch.arange(n) * dt
     eps = 1e-9 * dt
-    on = (start >= idle - eps) & (start < idle + stim - eps)
+    on = torch.zeros(n, dtype=torch.bool)
+    t_on = idle
+    for on_ms, off_ms in segments:
+        on |= (start >= t_on - eps) & (start < t_on + on_ms - eps)
+        t_on += on_ms + off_ms
     end = start + dt
     if r.readout == "all":
         read = end > idle + eps
