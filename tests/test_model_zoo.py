@@ -10,10 +10,12 @@ from dynacortex.models.cornet import load_cornet_rt_weights
 
 SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32)),
          "blt": dict(channels=(6, 8, 10, 12), stem_channels=4),
-         "cordsnet": dict(channels=(4, 4, 6, 6, 8, 8, 10, 10), input_size=32)}
-SIZE = {"dyrcnnx4": 32, "cornet_rt": 64, "blt": 32, "cordsnet": 32}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
+         "cordsnet": dict(channels=(4, 4, 6, 6, 8, 8, 10, 10), input_size=32),
+         "rresnet": dict(recurrence="depthwise")}
+SIZE = {"dyrcnnx4": 32, "cornet_rt": 64, "blt": 32, "cordsnet": 32, "rresnet": 32}  # CORnet-RT's IT is 1x1 at 32x32, too small for GroupNorm
 PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt", 1000): 5_208_936,
-          ("blt", 10): 6_256_394, ("cordsnet", 10): 11_966_420, ("cordsnet", 1000): 12_475_280}
+          ("blt", 10): 6_256_394, ("cordsnet", 10): 11_966_420, ("cordsnet", 1000): 12_475_280,
+          ("rresnet", 1000): 17_956_392}
 
 
 def test_every_model_has_small_settings():
@@ -172,3 +174,20 @@ def test_load_published_cordsnet_weights(tmp_path):
     torch.save(swapped, tmp_path / "swapped.pth")
     with pytest.raises(ValueError, match="area_conv.2.parametrizations.weight.original1 has shape"):
         load_cordsnet_weights(model, tmp_path / "swapped.pth")
+
+
+@pytest.mark.parametrize("depth,count", [(18, 11_689_512), (34, 21_797_672)])
+def test_rresnet_without_recurrence_is_a_resnet(depth, count):
+    """torchvision's resnet18/34 counts (GroupNorm has BatchNorm's affine parameters), and with dt = tau
+    the top block after L steps equals the feed-forward ResNet."""
+    model = dc.create_model("rresnet", depth=depth, recurrence="none", num_classes=1000, tau=2.0)
+    assert sum(p.numel() for p in model.parameters()) == count
+    if depth == 34:
+        return
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        logits = model(x, n_steps=len(model.areas))
+        h = torch.relu(model.stem(x))
+        for conn in model.connections:
+            h = torch.relu(conn.op(h))
+        assert torch.allclose(logits[:, -1], model.readout(h), atol=1e-4)

@@ -1,6 +1,6 @@
 """Models: the generic area network, the registry and the reference models."""
 
-from . import blt, cordsnet, cornet, dyrcnn  # noqa: F401  (registers the models)
+from . import blt, cordsnet, cornet, dyrcnn, rresnet  # noqa: F401  (registers the models)
 from .network import AreaNetwork, Carry, StabilityError
 from .recording import Recording, record
 from .registry import create_model, list_models, model_info, register_model
