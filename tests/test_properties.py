@@ -1,0 +1,51 @@
+"""Property-based tests (hypothesis) of solver and delay invariants."""
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import dynacortex as dc
+from dynacortex.layers import Area, Connection
+from dynacortex.models import AreaNetwork
+
+from .test_network_dynamics import impulse_response, two_areas
+
+SOLVERS = st.sampled_from(["euler", "heun", "rk4", "exp_euler"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(solver=SOLVERS, dt=st.sampled_from([0.5, 1.0, 2.0]), t_ff=st.floats(0, 10), t_rc=st.floats(0, 10),
+       t_fb=st.floats(0, 20), recurrence=st.sampled_from(["full", "self", "depthpointwise", "local"]))
+def test_zero_input_and_zero_state_stay_zero(solver, dt, t_ff, t_rc, t_fb, recurrence):
+    """Without biases, rest is a fixed point: zero in, zero out, for any solver and delays."""
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7), solver=solver, dt=dt, t_feedforward=t_ff,
+                            t_recurrence=t_rc, feedback=True, t_feedback=t_fb, recurrence=recurrence)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.zero_()
+        _, carry = model.run(torch.zeros(1, 3, 16, 16), n_steps=12)
+    assert all(torch.equal(s, torch.zeros_like(s)) for s in carry.state)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dt=st.sampled_from([0.25, 0.5, 1.0, 2.0]), k=st.integers(1, 12))
+def test_a_delay_shifts_the_signal_by_exactly_the_delay(dt, k):
+    n = 30
+    _, b0 = impulse_response(two_areas(0.0, dt), n)
+    _, b = impulse_response(two_areas(k * dt, dt), n)
+    assert torch.allclose(b[k:], b0[:-k], atol=1e-7) and torch.all(b[:k] == 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(solver=SOLVERS, tau=st.floats(1.0, 20.0), u=st.floats(-3, 3))
+def test_a_linear_area_relaxes_to_its_drive(solver, tau, u):
+    """tau dr/dt = -r + u: every solver converges to r = u (identity activation, no recurrence)."""
+    conv = nn.Conv2d(1, 1, 1, bias=False)
+    nn.init.constant_(conv.weight, u)
+    net = AreaNetwork([Area("A", 1, tau=tau, activation="identity", recurrence="none")], conv, [], None,
+                      in_channels=1, dt=tau / 4, solver=solver)
+    with torch.no_grad():
+        _, carry = net.run(torch.ones(1, 1, 1, 1), n_steps=200)
+    assert abs(float(carry.state[0].flatten()[0]) - u) < 1e-4 * max(1.0, abs(u))
