@@ -47,7 +47,7 @@ def time_fwd_bwd(forward, params, y, k):
 
 
 def dynvision_ms(python, rctype, args):
-    cmd = [python, str(ANCHOR), "--rctype", rctype, "--repeats", "1", "--warmup", "1",
+    cmd = [python, str(ANCHOR), "--rctype", rctype, "--repeats", "2", "--warmup", "2",
            "--batch", str(args.batch), "--tsteps", str(args.steps), "--size", str(args.size),
            "--threads", str(args.threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800).stdout
