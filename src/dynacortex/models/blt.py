@@ -20,7 +20,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from torch import nn
 
-from ..layers import Area, Connection, TopDown
+from ..layers import Area, Connection, TopDown, pooled_linear
 from .config import NetworkConfig, area_taus
 from .network import AreaNetwork
 from .registry import register_model
@@ -64,7 +64,7 @@ def build_blt(cfg: BLTConfig) -> AreaNetwork:
                         for i in range(len(c) - 1)]
     stem = nn.Sequential(nn.Conv2d(cfg.in_channels, cfg.stem_channels, 3, padding=1), nn.ReLU(),
                          nn.Conv2d(cfg.stem_channels, c[0], 3, padding=1, bias=False))
-    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[-1], cfg.num_classes))
+    readout = pooled_linear(c[-1], cfg.num_classes)
     return AreaNetwork(areas, stem, connections, readout, **cfg.network_kwargs())
 
 

@@ -26,7 +26,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from ..layers import Area, Connection
+from ..layers import Area, Connection, pooled_linear
 from .config import NetworkConfig, area_taus, check_channels
 from .network import AreaNetwork
 from .registry import register_model
@@ -70,7 +70,7 @@ def build_cornet_rt(cfg: CORnetRTConfig) -> AreaNetwork:
     ]
     connections = [Connection(AREA_NAMES[i], AREA_NAMES[i + 1], _stage(c[i], c[i + 1], 3, 2, g, bias=True),
                               cfg.t_feedforward) for i in range(3)]
-    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[3], cfg.num_classes))
+    readout = pooled_linear(c[3], cfg.num_classes)
     stem = _stage(cfg.in_channels, c[0], 7, 4, g, bias=True)
     return AreaNetwork(areas, stem, connections, readout, **cfg.network_kwargs())
 

@@ -17,7 +17,7 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from ..layers import Adapter, Area, Connection, list_activations
+from ..layers import Adapter, Area, Connection, list_activations, pooled_linear
 from ..layers.recurrence import RECURRENCE_TYPES
 from .config import NetworkConfig, area_taus, check_channels
 from .network import AreaNetwork
@@ -106,7 +106,7 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             Connection("V4", "V1", Adapter(c[2], c[0]), cfg.t_feedback, kind="feedback"),
             Connection("IT", "V2", Adapter(c[3], c[1]), cfg.t_feedback, kind="feedback"),
         ]
-    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c[3], cfg.num_classes))
+    readout = pooled_linear(c[3], cfg.num_classes)
     return AreaNetwork(areas, nn.Conv2d(cfg.in_channels, c[0], 3, padding=1), connections, readout, **cfg.network_kwargs())
 
 

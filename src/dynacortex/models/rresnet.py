@@ -20,7 +20,7 @@ from typing import Literal, Optional
 from pydantic import Field
 from torch import Tensor, nn
 
-from ..layers import Area, Connection
+from ..layers import Area, Connection, pooled_linear
 from .config import NetworkConfig, area_taus
 from .dyrcnn import Recurrence
 from .network import AreaNetwork
@@ -75,7 +75,7 @@ def build_rresnet(cfg: RResNetConfig) -> AreaNetwork:
     stem = nn.Sequential(nn.Conv2d(cfg.in_channels, WIDTHS[0], 7, stride=2, padding=3, bias=False),
                          nn.GroupNorm(g, WIDTHS[0]), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1),
                          BasicBlock(WIDTHS[0], WIDTHS[0], 1, g))  # the first block's F acts on the stem
-    readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(WIDTHS[-1], cfg.num_classes))
+    readout = pooled_linear(WIDTHS[-1], cfg.num_classes)
     return AreaNetwork(areas, stem, conns, readout, **cfg.network_kwargs())
 
 
