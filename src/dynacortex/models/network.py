@@ -102,6 +102,7 @@ class AreaNetwork(nn.Module):
             raise ValueError(f"connections: areas {missing} have no feedforward input from an earlier area")
         self._observers: list[Observer] = []
         self._shapes: dict[tuple, list[torch.Size]] = {}
+        self._drive_shapes: dict[tuple, torch.Size] = {}  # stimulus (C, H, W) -> input-area drive shape
         self.dt = dt
         self.solver = solver
 
@@ -200,16 +201,18 @@ class AreaNetwork(nn.Module):
         every k-th step are kept for backward; each chunk of k steps is recomputed during backward.
         Memory falls roughly by T/k at the cost of one more forward pass.
         """
+        if checkpoint_every is not None and checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
         frames, n_steps = self._frames(x, n_steps)
         if carry is None:
-            with torch.no_grad():
-                drive_shape = self._drives(frames[:1, :1])[0].shape[2:]
-            carry = Carry(self.initial_state(frames.shape[0], drive_shape, frames), t=0.0, rest_until=0.0)
+            key = tuple(frames.shape[2:])
+            if key not in self._drive_shapes:
+                with torch.no_grad():
+                    self._drive_shapes[key] = self._drives(frames[:1, :1])[0].shape[2:]
+            carry = Carry(self.initial_state(frames.shape[0], self._drive_shapes[key], frames), t=0.0, rest_until=0.0)
         if checkpoint_every is None or not torch.is_grad_enabled():
             with parametrize.cached():  # reparametrised weights (gain limits, weight norm): once per run
                 return self._simulate(frames, n_steps, carry)
-        if checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
         parts = []
         for s in range(0, n_steps, checkpoint_every):
             n = min(checkpoint_every, n_steps - s)
