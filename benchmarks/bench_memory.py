@@ -4,7 +4,8 @@
 Each variant runs in its own process. Memory is the peak of glibc's live heap bytes (``mallinfo2``:
 in-use arena bytes plus mmapped blocks, sampled every 0.5 ms by a thread) during one forward+backward
 pass, minus the live bytes before it (weights, input, after a warm-up pass): the activation memory
-of the pass. Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full
+of the pass, compared with ``dynacortex.estimate_memory`` (activations + transients + gradients).
+Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full
 recurrence.
 
     python benchmarks/bench_memory.py --every 2 4 5
@@ -66,7 +67,9 @@ def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
     stop.set()
     sampler.join()
     times = sorted([first, pass_(), pass_()])
-    return {"every": every, "activation_mb": (peak[0] - base) / 2**20, "time_s": times[1]}
+    est = dc.estimate_memory(model, tuple(x.shape), checkpoint_every=every)
+    return {"every": every, "activation_mb": (peak[0] - base) / 2**20, "time_s": times[1],
+            "estimate_mb": est["activations"] + est["transients"] + est["gradients"]}
 
 
 def main() -> None:
@@ -91,7 +94,8 @@ def main() -> None:
         r["memory_ratio"] = r["activation_mb"] / full["activation_mb"]
         r["time_ratio"] = r["time_s"] / full["time_s"]
         print(f"checkpoint_every={str(r['every']):>4} | activations {r['activation_mb']:7.1f} MB "
-              f"({r['memory_ratio']:.2f}x) | time {r['time_s']:.2f} s ({r['time_ratio']:.2f}x)")
+              f"({r['memory_ratio']:.2f}x) | time {r['time_s']:.2f} s ({r['time_ratio']:.2f}x) | "
+              f"estimate_memory {r['estimate_mb']:.1f} MB ({r['estimate_mb'] / r['activation_mb']:.2f}x measured)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.json.with_suffix(".tmp")
     tmp.write_text(json.dumps({"config": vars(args) | {"json": str(args.json)}, "rows": rows}, indent=2))

@@ -7,13 +7,13 @@
 
 from .dynamics import History, Solver, State, get_solver, integrate, list_solvers
 from .layers import Area, Connection, get_activation, list_activations
-from .models import AreaNetwork, Carry, Recording, StabilityError, create_model, list_models, model_info, record, register_model
+from .models import AreaNetwork, Carry, estimate_memory, Recording, StabilityError, create_model, list_models, model_info, record, register_model
 
 __version__ = "0.1.0"
 
 __all__ = [
     "History", "Solver", "State", "get_solver", "integrate", "list_solvers",
     "Area", "Connection", "get_activation", "list_activations",
-    "AreaNetwork", "Carry", "Recording", "StabilityError", "create_model", "list_models", "model_info", "record",
+    "estimate_memory", "AreaNetwork", "Carry", "Recording", "StabilityError", "create_model", "list_models", "model_info", "record",
     "register_model", "__version__",
 ]
