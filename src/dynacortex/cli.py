@@ -1,4 +1,4 @@
-"""Command line: ``dynacortex demo`` and ``dynacortex train CONFIG``."""
+"""Command line: ``dynacortex demo``, ``dynacortex train CONFIG``, ``dynacortex experiment run|report``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,51 @@ def train_cmd(
     metrics = train(cfg, resume=resume)
     metrics.pop("model")
     typer.echo(f"test accuracy {100 * metrics['test_accuracy']:.2f}% -> {(cfg.run_dir / 'metrics.json').resolve()}")
+
+
+experiment_app = typer.Typer(help="In-silico experiments (Groen et al. 2022 protocols) on a trained model.",
+                              no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
+
+
+@experiment_app.command("run")
+def experiment_run(
+    checkpoint: Path = typer.Option(..., exists=True, dir_okay=False, help="Training checkpoint (.ckpt)."),
+    protocol: Optional[List[str]] = typer.Option(
+        None, help="duration, contrast, interval, response, memory, or a protocol YAML file; repeat for "
+                   "several (default: all built-ins)."),
+    out: Path = typer.Option(..., help="Folder for the recordings (<protocol>.zarr)."),
+    per_class: int = typer.Option(10, help="Test images per class."),
+    batch_size: int = typer.Option(64, help="Trials (conditions x images) simulated together."),
+    n_units: int = typer.Option(128, help="Units per area recorded for decoding (memory and YAML protocols)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Protocol parameter, e.g. gaps_ms=[50,100] "
+                                                                  "(with one built-in --protocol)."),
+) -> None:
+    """Run protocols on a trained model and stream the recordings to OUT/<protocol>.zarr.
+
+    Example: dynacortex experiment run --checkpoint runs/demo/training/checkpoints/last.ckpt --protocol duration --out runs/exp
+    """
+    from .experiments.cli_support import resolve_protocols
+    from .experiments.suite import load_trained, run_experiments, test_images
+
+    protocols = resolve_protocols(protocol or [], set_ or [])
+    model, cfg = load_trained(checkpoint)
+    images, labels, ids = test_images(cfg.data, per_class, cfg.seed)
+    attrs = {"model": cfg.model.model_dump(mode="json"), "data": cfg.data.model_dump(mode="json"),
+             "checkpoint": str(checkpoint.resolve())}
+    paths = run_experiments(model, images, labels, out, protocols, image_ids=ids, batch_size=batch_size,
+                            n_units=n_units, attrs=attrs)
+    for p in paths.values():
+        typer.echo(f"recording: {p.resolve()}")
+    typer.echo(f"next: dynacortex experiment report {out}")
+
+
+@experiment_app.command("report")
+def experiment_report(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of recordings.")) -> None:
+    """Compute metrics.json, figures and report.html from the recordings in FOLDER."""
+    from .experiments.report import write_experiment_report
+
+    typer.echo(f"report: {write_experiment_report(folder).resolve()}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,126 @@
+"""Figures of an experiment (matplotlib; each saved as PNG and SVG, atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+__all__ = ["save_figure", "plot_time_courses", "plot_summation", "plot_contrast_timing", "plot_recovery",
+           "plot_latency", "plot_memory"]
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Save ``fig`` as ``path`` (PNG) and beside it as SVG, each via a temporary file; close it."""
+    import matplotlib.pyplot as plt
+
+    for p in (path, path.with_suffix(".svg")):
+        tmp = p.with_name(f".{p.stem}.tmp{p.suffix}")
+        fig.savefig(tmp, dpi=110)
+        tmp.replace(p)
+    plt.close(fig)
+    return path
+
+
+def _panels(n: int, width: float = 3.6, height: float = 3.0, sharey: bool = False) -> tuple[Any, Any]:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, sharey=sharey)
+    return fig, axes[0]
+
+
+def plot_time_courses(t: np.ndarray, d: np.ndarray, areas: list[str], conditions: list[str], contrast: np.ndarray,
+                      title: str, path: Path, xlim: Optional[tuple[float, float]] = None) -> Path:
+    """Evoked response (image mean minus baseline) per area (panel) and condition (line); the stimulus
+    of each condition is drawn as a bar under the axis."""
+    fig, axes = _panels(len(areas))
+    colors = [f"C{i % 10}" for i in range(len(conditions))]
+    for k, (ax, area) in enumerate(zip(axes, areas)):
+        for i, cond in enumerate(conditions):
+            ax.plot(t, d[i, :, k], color=colors[i], lw=1.2, label=cond)
+        lo = min(0.0, float(d[..., k].min()))
+        span = float(d[..., k].max()) - lo or 1.0
+        for i in range(len(conditions)):
+            on = contrast[i] > 0
+            y = lo - span * (0.04 + 0.03 * i)
+            ax.fill_between(t, y, y + span * 0.02, where=on, color=colors[i], step="pre", lw=0)
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.set_title(area)
+        ax.set_xlabel("time from onset (ms)")
+        if xlim:
+            ax.set_xlim(*xlim)
+    axes[0].set_ylabel("evoked population rate (a.u.)")
+    axes[-1].legend(fontsize=7, loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_summation(metrics: dict[str, Any], path: Path) -> Path:
+    """Summed response against duration (log-log) per area, with the fitted exponent and slope 1."""
+    fig, axes = _panels(1, width=4.6, height=3.6)
+    ax = axes[0]
+    for i, (area, v) in enumerate(metrics.items()):
+        x, y = np.array(v["durations_ms"]), np.array([np.nan if s is None else s for s in v["summed_response"]])
+        ok = y > 0
+        if not ok.any():
+            continue
+        ax.plot(x[ok], y[ok] / y[ok][-1], "o-", color=f"C{i}", label=f"{area}: n = {v['summation_exponent']}")
+    ref = np.array([min(v["durations_ms"]) for v in metrics.values()] + [max(v["durations_ms"]) for v in metrics.values()])
+    xs = np.array([ref.min(), ref.max()])
+    ax.plot(xs, xs / xs[-1], "k--", lw=0.8, label="linear (n = 1)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("stimulus duration (ms)")
+    ax.set_ylabel("summed response (norm. to longest)")
+    ax.legend(fontsize=7)
+    ax.set_title("Temporal summation")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def _lines(metrics: dict[str, Any], xkey: str, ykey: str, xlabel: str, ylabel: str, title: str, path: Path,
+           logx: bool = False, hline: Optional[float] = None) -> Path:
+    fig, axes = _panels(1, width=4.6, height=3.6)
+    ax = axes[0]
+    for i, (area, v) in enumerate(metrics.items()):
+        y = [np.nan if s is None else s for s in v[ykey]]
+        ax.plot(v[xkey], y, "o-", color=f"C{i}", label=area)
+    if hline is not None:
+        ax.axhline(hline, color="0.5", ls="--", lw=0.8)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_contrast_timing(metrics: dict[str, Any], path: Path) -> Path:
+    return _lines(metrics, "contrasts", "time_to_peak_ms", "contrast", "time to peak (ms)",
+                  "Time to peak vs contrast", path, logx=True)
+
+
+def plot_recovery(metrics: dict[str, Any], path: Path) -> Path:
+    return _lines(metrics, "gaps_ms", "recovery_ratio", "gap between pulses (ms)", "recovery ratio (2nd / 1st peak)",
+                  "Recovery from adaptation", path, logx=True, hline=1.0)
+
+
+def plot_memory(metrics: dict[str, Any], chance: float, path: Path) -> Path:
+    return _lines(metrics, "time_after_offset_ms", "decoding_accuracy", "time after stimulus offset (ms)",
+                  "decoding accuracy", "Short-term memory (linear decoding)", path, hline=chance)
+
+
+def plot_latency(latency: dict[str, Any], path: Path) -> Path:
+    fig, axes = _panels(1, width=4.0, height=3.4)
+    ax = axes[0]
+    areas = list(latency)
+    ax.plot(areas, [np.nan if v is None else v for v in latency.values()], "o-", color="k")
+    ax.set_xlabel("area")
+    ax.set_ylabel("onset latency (ms)")
+    ax.set_title("Latency along the hierarchy")
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,0 +1,73 @@
+"""An experiment on a trained model: pick test images, run protocols, one zarr store per protocol.
+
+    model, cfg = load_trained("runs/demo/training/checkpoints/last.ckpt")
+    images, labels, ids = test_images(cfg.data, per_class=10)
+    run_experiments(model, images, labels, "runs/exp", protocols=["duration", "interval"], image_ids=ids)
+
+``<out>/<protocol>.zarr`` holds each recording (see :mod:`.runner`); ``write_experiment_report(out)``
+turns them into ``metrics.json``, figures and ``report.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from ..models import AreaNetwork, create_model
+from ..training import DataConfig, TrainConfig, load_checkpoint
+from .protocols import Protocol, get_protocol, list_protocols
+from .runner import run_protocol
+
+__all__ = ["load_trained", "test_images", "run_experiments"]
+
+
+def load_trained(checkpoint: "str | Path") -> tuple[AreaNetwork, TrainConfig]:
+    """The model (eval mode, weights loaded) and training config of a dynacortex training checkpoint."""
+    ckpt = load_checkpoint(checkpoint)
+    try:
+        cfg = TrainConfig.model_validate(ckpt["hyper_parameters"]["config"])
+        state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    except KeyError as e:
+        raise ValueError(f"checkpoint: {checkpoint} is not a dynacortex training checkpoint (no {e})") from e
+    model = create_model(cfg.model.name, **cfg.model.kwargs)
+    model.load_state_dict(state)
+    return model.eval(), cfg
+
+
+def test_images(data: DataConfig, per_class: int = 10, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+    """``per_class`` test images of every class (the first ones, in dataset order), normalised as in
+    training (mean gray = 0): ``(images, labels, indices into the test set)``."""
+    from ..training.datamodule import ImageDataModule
+
+    if per_class < 1:
+        raise ValueError(f"per_class: must be >= 1, got {per_class}")
+    dm = ImageDataModule(data, seed)
+    dm.setup()
+    assert dm.test_set is not None
+    y = dm.test_set.labels
+    ids = torch.cat([torch.nonzero(y == c).flatten()[:per_class] for c in torch.unique(y)]).sort().values
+    return dm.normalize(dm.test_set.images[ids]), y[ids], ids
+
+
+def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "str | Path",
+                    protocols: Sequence["str | Protocol"] = tuple(list_protocols()), *,
+                    image_ids: Optional[Tensor] = None, batch_size: int = 64, n_units: int = 128,
+                    attrs: Optional[dict[str, Any]] = None, progress: bool = True) -> dict[str, Path]:
+    """Run each protocol (a name or a :class:`Protocol`) and return ``{name: store path}``.
+
+    The unit subset (``n_units``) is recorded for ``memory`` and user-defined protocols only; the
+    other built-ins need the population response alone, which keeps their stores small.
+    """
+    out = Path(out)
+    builtin = set(list_protocols()) - {"memory"}
+    paths = {}
+    for p in protocols:
+        proto = get_protocol(p) if isinstance(p, str) else p
+        units = 0 if proto.name in builtin else n_units
+        paths[proto.name] = run_protocol(model, proto, images, out / f"{proto.name}.zarr", labels=labels,
+                                         image_ids=image_ids, batch_size=batch_size, n_units=units, attrs=attrs,
+                                         progress=progress)
+    return paths
