@@ -15,6 +15,7 @@ from dynacortex.experiments.report import load_recordings, write_experiment_repo
 from dynacortex.experiments.suite import run_experiments
 from dynacortex.layers import Area, Connection
 from dynacortex.models import AreaNetwork, record
+from dynacortex.training import train
 
 from .helpers import chain
 
@@ -172,3 +173,47 @@ def test_report_files_and_schema(tmp_path):
         assert (tmp_path / f"{png}.png").stat().st_size > 5000
     page = report.read_text()
     assert "Temporal summation exponents" in page and "summation.png" in page and "Per-area summary" in page
+
+
+def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
+    from typer.testing import CliRunner
+
+    from dynacortex.cli import app
+
+    from .test_training import tiny_config
+
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=2")
+    train(cfg)
+    ckpt = cfg.run_dir / "checkpoints" / "last.ckpt"
+    out = tmp_path / "exp"
+    runner = CliRunner()
+    common = ["experiment", "run", "--checkpoint", str(ckpt), "--out", str(out), "--per-class", "1"]
+    res = runner.invoke(app, [*common, "--protocol", "duration", "--set", "durations_ms=[10, 20]",
+                              "--set", "idle_ms=110", "--set", "tail_ms=20"])
+    assert res.exit_code == 0, res.output
+    ds = open_recording(out / "duration.zarr")
+    assert ds.sizes["condition"] == 2 and ds.sizes["image"] == 10  # one digit per class
+    assert ds.attrs["model"]["name"] == "dyrcnnx4" and ds.attrs["dt_ms"] == cfg.model.kwargs.get("dt", 2.0)
+    res = runner.invoke(app, ["experiment", "report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert set(json.loads((out / "metrics.json").read_text())) == {"latency_ms", "duration"}
+    bad = runner.invoke(app, [*common, "--protocol", "flicker"])
+    assert bad.exit_code != 0 and "choose one of" in str(bad.exception)
+
+
+def test_compare_puts_experiments_side_by_side(tmp_path):
+    from typer.testing import CliRunner
+
+    from dynacortex.cli import app
+
+    for name, inhibition in (("linear", None), ("inhibited", 1.0)):
+        run_experiments(linear_chain(n=2, inhibition=inhibition), positive_images(), torch.arange(4),
+                        tmp_path / name, [short("duration"), short("response")], progress=False)
+        write_experiment_report(tmp_path / name)
+    res = CliRunner().invoke(app, ["experiment", "compare", f"linear={tmp_path / 'linear'}",
+                                   str(tmp_path / "inhibited"), "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    table = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert set(table) == {"linear", "inhibited"}
+    assert table["inhibited"]["A0"]["adaptation_index"] > 0.4 > table["linear"]["A0"]["adaptation_index"]
+    assert "summation_exponent" in table["linear"]["A1"] and (tmp_path / "cmp" / "comparison.png").is_file()

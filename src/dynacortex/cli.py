@@ -93,5 +93,20 @@ def experiment_report(folder: Path = typer.Argument(..., exists=True, file_okay=
     typer.echo(f"report: {write_experiment_report(folder).resolve()}")
 
 
+@experiment_app.command("compare")
+def experiment_compare(
+    folders: List[str] = typer.Argument(..., help="LABEL=FOLDER (or FOLDER) of experiments with metrics.json."),
+    out: Path = typer.Option(..., help="Folder for comparison.html/.json/.png."),
+) -> None:
+    """Put several experiments side by side (e.g. one model per recurrence type).
+
+    Example: dynacortex experiment compare full=runs/full self=runs/self --out runs/compare
+    """
+    from .experiments.compare import compare_experiments
+
+    pairs = dict(f.split("=", 1) if "=" in f else (Path(f).name, f) for f in folders)
+    typer.echo(f"comparison: {compare_experiments(pairs, out).resolve()}")
+
+
 if __name__ == "__main__":
     app()

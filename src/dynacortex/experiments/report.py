@@ -61,7 +61,7 @@ def readings(metrics: dict[str, Any], chance: Optional[float] = None) -> list[st
         for a, v in metrics["contrast"].items():
             lo, hi = v["time_to_peak_ms"][0], v["time_to_peak_ms"][-1]
             parts.append(f"{a} {lo:.3g} -> {hi:.3g} ms")
-            earlier.append(hi < lo)
+            earlier.append(hi < lo - 1.0)  # by more than a millisecond
         out.append(f"Time to peak from lowest to highest contrast: {', '.join(parts)} - "
                    + ("earlier peaks at high contrast in every area, as in cortex." if all(earlier) else
                       f"earlier at high contrast in {sum(earlier)} of {len(earlier)} areas."))
@@ -69,7 +69,7 @@ def readings(metrics: dict[str, Any], chance: Optional[float] = None) -> list[st
         rising = []
         for a, v in metrics["interval"].items():
             r = [x for x in v["recovery_ratio"] if x is not None]
-            rising.append(len(r) > 1 and r[-1] > r[0] and np.corrcoef(np.arange(len(r)), r)[0, 1] > 0.5)
+            rising.append(len(r) > 1 and r[-1] > r[0] + 0.05 and np.corrcoef(np.arange(len(r)), r)[0, 1] > 0.5)
         first = next(iter(metrics["interval"].values()))
         out.append("Recovery ratio per gap " + "; ".join(f"{a}: {_fmt(v['recovery_ratio'])}" for a, v in metrics["interval"].items())
                    + f" (gaps {_fmt(first['gaps_ms'], ' ms')}) - "

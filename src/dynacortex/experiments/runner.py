@@ -96,7 +96,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
         if v < low:
             raise ValueError(f"{name}: must be >= {low}, got {v}")
     tl = protocol.timeline(model.dt)
-    n_img, n_cond, T = images.shape[0], len(protocol.conditions), tl.n_steps
+    n_img, n_cond = images.shape[0], len(protocol.conditions)
     per_batch = max(1, batch_size // n_cond)
     p = next(model.parameters())
     images = images.to(device=p.device, dtype=p.dtype)
@@ -112,6 +112,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
                         labels, image_ids)
         pieces = tl.pieces(chunk_steps)
         bar = _progress(progress, -(-n_img // per_batch) * len(pieces), f"{protocol.name}")
+        was_training = model.training
         model.eval()
         for b0 in range(0, n_img, per_batch):
             batch = slice(b0, min(b0 + per_batch, n_img))
@@ -134,6 +135,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
                 bar.update(1)
             blocks.finish()
         bar.close()
+        model.train(was_training)
         return writer.close()
     except BaseException:
         writer.abort()
