@@ -10,7 +10,7 @@ from torch import nn
 
 from dynacortex.experiments import Condition, Protocol, Segment, get_protocol, open_recording, run_protocol
 from dynacortex.experiments.dynvision_metrics import dynvision_metrics
-from dynacortex.experiments.metrics import SCHEMA_KEYS, compute_metrics
+from dynacortex.experiments.metrics import SCHEMA_KEYS, baseline_drift, compute_metrics
 from dynacortex.experiments.report import load_recordings, write_experiment_report
 from dynacortex.experiments.suite import run_experiments
 from dynacortex.layers import Area, Connection
@@ -123,6 +123,17 @@ def test_linear_network_sums_linearly_recovers_fully_and_does_not_adapt(tmp_path
         assert peaks / peaks[-1] == pytest.approx(np.array(met["contrast"][area]["contrasts"]), rel=1e-3)
 
 
+def test_baseline_drift_flags_a_model_that_has_not_settled(tmp_path):
+    settled, drifting = linear_chain(tau=5.0), linear_chain(tau=40.0)
+    drifting.stem = nn.Conv2d(1, 1, 1)  # a constant drive from the gray screen: the rest state moves
+    nn.init.constant_(drifting.stem.weight, 1.0)
+    nn.init.constant_(drifting.stem.bias, 1.0)
+    for name, model in (("settled", settled), ("drifting", drifting)):
+        run_protocol(model, short("response"), positive_images(), tmp_path / name / "response.zarr", progress=False)
+    assert max(baseline_drift(open_recording(tmp_path / "settled" / "response.zarr")).values()) < 1e-6
+    assert max(baseline_drift(open_recording(tmp_path / "drifting" / "response.zarr")).values()) > 0.1
+
+
 def test_delayed_self_inhibition_adapts_and_sums_subadditively(tmp_path):
     model = linear_chain(n=2, inhibition=1.0)
     protos = [short("duration"), short("response"), short("interval")]
@@ -172,6 +183,7 @@ def test_report_files_and_schema(tmp_path):
     for png in ("duration_time_courses", "summation", "contrast_timing", "recovery", "latency", "memory"):
         assert (tmp_path / f"{png}.png").stat().st_size > 5000
     page = report.read_text()
+    assert "Baseline check" in page
     assert "Temporal summation exponents" in page and "summation.png" in page and "Per-area summary" in page
 
 

@@ -80,7 +80,7 @@ def run_demo(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = No
     for protocols, n in ((["duration", "contrast", "interval", "response"], per_class), (["memory"], memory_per_class)):
         images, labels, ids = test_images(cfg.data, n, cfg.seed)
         run_experiments(model, images, labels, folder, protocols, image_ids=ids, attrs=attrs)
-    figures = [("Test accuracy at each step of a 20 ms presentation",
+    figures = [(f"Test accuracy at each read-out step of a {cfg.presentation.stimulus_ms:g} ms presentation",
                 _accuracy_over_time(metrics, folder / "accuracy_over_time.png"))]
     curve = _training_curve(cfg.run_dir, folder / "training_loss.png")
     if curve is not None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import measures as m
 
-__all__ = ["population", "evoked", "compute_metrics", "decoding_accuracy", "json_safe", "SCHEMA_KEYS"]
+__all__ = ["population", "evoked", "baseline_drift", "compute_metrics", "decoding_accuracy", "json_safe", "SCHEMA_KEYS"]
 
 SCHEMA_KEYS = ("latency_ms", "duration", "contrast", "interval", "adaptation", "memory")
 
@@ -153,6 +153,18 @@ def compute_metrics(recordings: Mapping[str, Any], latency_fraction: float = 0.2
     if "memory" in recordings:
         out["memory"] = _memory(recordings["memory"], areas, memory_step_ms, noise_fraction)
     return json_safe(out)
+
+
+def baseline_drift(ds: Any, baseline_ms: float = 100.0) -> dict[str, float]:
+    """Per area, the largest deviation of the blank trial from its pre-onset baseline relative to the
+    peak evoked response of the stimulus trial (``response`` protocol): near 0 when the idle time
+    let the model settle; large values mean the baseline was still moving."""
+    t, d = evoked(ds, baseline_ms)
+    blank = [str(c) for c in ds.condition.values].index("blank")
+    after = t > 0
+    peak = np.abs(d[0, after]).max(axis=0)
+    drift = np.abs(d[blank, after]).max(axis=0) / np.where(peak > 0, peak, np.nan)
+    return {str(a): float(v) for a, v in zip(ds.area.values, drift)}
 
 
 def _latency_source(recordings: Mapping[str, Any]) -> Optional[tuple[str, int]]:

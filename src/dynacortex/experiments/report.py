@@ -18,7 +18,7 @@ from ..report import Table, write_report
 from ..training.train import write_atomic
 from . import plots
 from .dynvision_metrics import dynvision_metrics
-from .metrics import compute_metrics, evoked
+from .metrics import baseline_drift, compute_metrics, evoked
 from .protocols import list_protocols
 from .store import open_recording
 
@@ -155,4 +155,12 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
         chance = 1.0 / len(np.unique(recordings["memory"].label.values))
     figs = [*figures, *experiment_figures(recordings, metrics, folder, chance)]
     tables = [_summary_table(metrics)] if metrics else []
-    return write_report(folder / "report.html", title, scalars or {}, figs, [*notes, *readings(metrics, chance)], tables)
+    checks = []
+    if "response" in recordings:
+        drift = baseline_drift(recordings["response"])
+        worst = max(drift, key=lambda a: np.nan_to_num(drift[a]))
+        checks.append(f"Baseline check: the blank trial stays within {100 * drift[worst]:.2g}% of the evoked peak "
+                      f"({worst})" + (" - settled." if drift[worst] < 0.05 else
+                                      " - the model had not settled during the idle time; lengthen idle_ms."))
+    return write_report(folder / "report.html", title, scalars or {}, figs,
+                        [*notes, *readings(metrics, chance), *checks], tables)
