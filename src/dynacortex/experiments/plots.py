@@ -23,6 +23,16 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
+def _log_ticks(ax: Any, values: Any) -> None:
+    """Log x axis labelled at the protocol's own values."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_xticks(list(values))
+    ax.set_xticklabels([f"{v:g}" for v in values], fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _panels(n: int, width: float = 3.6, height: float = 3.0, sharey: bool = False) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
 
@@ -66,11 +76,12 @@ def plot_summation(metrics: dict[str, Any], path: Path) -> Path:
         ok = y > 0
         if not ok.any():
             continue
-        ax.plot(x[ok], y[ok] / y[ok][-1], "o-", color=f"C{i}", label=f"{area}: n = {v['summation_exponent']}")
+        n = v["summation_exponent"]
+        ax.plot(x[ok], y[ok] / y[ok][-1], "o-", color=f"C{i}", label=f"{area}: n = {'n/a' if n is None else f'{n:.3f}'}")
     ref = np.array([min(v["durations_ms"]) for v in metrics.values()] + [max(v["durations_ms"]) for v in metrics.values()])
     xs = np.array([ref.min(), ref.max()])
     ax.plot(xs, xs / xs[-1], "k--", lw=0.8, label="linear (n = 1)")
-    ax.set_xscale("log")
+    _log_ticks(ax, next(iter(metrics.values()))["durations_ms"])
     ax.set_yscale("log")
     ax.set_xlabel("stimulus duration (ms)")
     ax.set_ylabel("summed response (norm. to longest)")
@@ -90,7 +101,7 @@ def _lines(metrics: dict[str, Any], xkey: str, ykey: str, xlabel: str, ylabel: s
     if hline is not None:
         ax.axhline(hline, color="0.5", ls="--", lw=0.8)
     if logx:
-        ax.set_xscale("log")
+        _log_ticks(ax, next(iter(metrics.values()))[xkey])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
