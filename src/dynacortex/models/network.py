@@ -243,6 +243,15 @@ class AreaNetwork(nn.Module):
 
         return chunk
 
+    def delay_free_field(self, x: Tensor) -> tuple[Callable[[tuple[Tensor, ...]], tuple[Tensor, ...]], list[torch.Size]]:
+        """The vector field ``y -> dy/dt`` of the delay-free system for a static stimulus ``x`` (B, C, H, W),
+        every delay read as 0, and the per-area state shapes ``(C, H, W)``. Its fixed points are those of
+        the delayed system (at a fixed point the delayed and current states agree)."""
+        frames, _ = self._frames(x, 1)
+        drives = self._drives(frames)
+        dyn = _Dynamics(self, drives, Carry((), t=0.0), [], delays=False)
+        return (lambda y: dyn(0.0, y)), self.state_shapes(drives[0].shape[2:])
+
     def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
         """Logits ``(B, T, K)`` for ``x`` of shape ``(B, T, C, H, W)``, or ``(B, C, H, W)`` with ``n_steps``."""
         logits, _ = self.run(x, n_steps)
@@ -275,8 +284,10 @@ class Carry:
 class _Dynamics:
     """One simulation's vector field: the network plus its stimulus, history and outputs."""
 
-    def __init__(self, net: AreaNetwork, drives: dict[int, Tensor], carry: Carry, observers: list[Optional[Observer]]):
+    def __init__(self, net: AreaNetwork, drives: dict[int, Tensor], carry: Carry, observers: list[Optional[Observer]],
+                 delays: bool = True):
         self.net = net
+        self.delays = delays  # False: every delay read as 0 (the delay-free system)
         # observers, or in the recomputation of a checkpointed chunk their `replay` methods (which
         # repeat the tensor work so the recomputed graph matches, and keep no record)
         self.observers = observers
@@ -296,13 +307,13 @@ class _Dynamics:
             if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
                 delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
         self.history = carry.history
-        if delayed and (self.history is None or self.history.dt != net.dt
+        if delays and delayed and (self.history is None or self.history.dt != net.dt
                         or self.history.max_delay < max(delayed.values())):
             self.history = History(max(delayed.values()), net.dt, leaves=delayed)
             self.history.reset(carry.t, carry.state)
 
     def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor]) -> Tensor:
-        if delay == 0.0:
+        if delay == 0.0 or not self.delays:
             return outs[j]
         assert self.history is not None
         return self.areas[j].output(self.history.read(j, t - delay, t, y[j]))

@@ -1,0 +1,89 @@
+"""Dynamical-systems analysis: the vector field's Jacobian, fixed points, spectra, stability."""
+
+import pytest
+import torch
+
+import dynacortex as dc
+from dynacortex.analysis import (
+    dense_jacobian, fixed_point, is_stable, jacobian_eigs, spectral_radius, vector_field,
+)
+
+from .helpers import chain
+
+
+@pytest.fixture
+def small():
+    model = chain(3, 4, delay=2.0, t_recurrence=3.0)
+    return model, torch.randn(2, 8, 8)
+
+
+def test_jvp_matches_finite_differences_of_F(small):
+    model, image = small
+    vf = vector_field(model, image)
+    g = torch.Generator().manual_seed(1)
+    y, v = (torch.randn(vf.n, generator=g, dtype=torch.float64) for _ in range(2))
+    fd = (vf(y + 1e-6 * v) - vf(y - 1e-6 * v)) / 2e-6
+    assert torch.allclose(vf.jvp(y, v), fd, atol=1e-8)
+    assert torch.allclose(dense_jacobian(vf, y) @ v, fd, atol=1e-8)
+    assert vf.n == 4 * (64 + 16 + 4)  # three areas of 4 channels at 8x8, 4x4, 2x2
+
+
+def test_fixed_point_is_the_steady_state_of_the_delayed_network(small):
+    model, image = small
+    fp = fixed_point(model, image, tol=1e-10)
+    assert fp.converged and fp.residual < 1e-10 and fp.iterations >= 1
+    with torch.no_grad():
+        _, carry = model.double().run(image.double().unsqueeze(0), n_steps=800)  # delays and all
+    assert torch.allclose(vector_field(model, image).flatten(carry.state), fp.state, atol=1e-9)
+
+
+def test_newton_converges_from_far_away(small):
+    model, image = small
+    vf = vector_field(model, image)
+    start = 3.0 * torch.randn(vf.n, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    fp = fixed_point(vf, start=start, tol=1e-9)
+    assert fp.converged and fp.iterations >= 2
+    assert torch.allclose(fp.state, fixed_point(vf, tol=1e-9).state, atol=1e-7)
+
+
+def test_eigenpairs_satisfy_Jv_equals_lambda_v_and_arnoldi_agrees_with_dense(small):
+    model, image = small
+    vf = vector_field(model, image)
+    fp = fixed_point(vf, tol=1e-10)
+    dense_vals, _ = jacobian_eigs(vf, None, fp.state, k=8, method="dense")
+    vals, vecs = jacobian_eigs(vf, None, fp.state, k=8, method="arnoldi")
+    assert torch.allclose(vals, dense_vals, atol=1e-8)
+    J = dense_jacobian(vf, fp.state).to(torch.complex128)
+    assert (J @ vecs - vecs * vals).abs().max() < 1e-8
+    assert is_stable(vals)  # a contracting tanh chain
+    all_vals = torch.linalg.eigvals(J)
+    assert spectral_radius(vf, fp.state, iters=400) == pytest.approx(float(all_vals.abs().max()), rel=1e-3)
+
+
+def test_strong_positive_recurrence_is_unstable_at_rest():
+    """A linear area with self-recurrence w: J = (w - 1) / tau; w > 1 is unstable."""
+    area = dc.Area("A", 2, tau=4.0, activation="identity", recurrence="self")
+    with torch.no_grad():
+        area.recurrence.weight.copy_(torch.tensor([0.5, 1.5]).view(2, 1, 1))
+    net = dc.AreaNetwork([area], torch.nn.Identity(), [], None, in_channels=2, allow_unstable=True)
+    vf = vector_field(net, torch.zeros(2, 3, 3))
+    vals, _ = jacobian_eigs(vf, None, vf.zeros(), k=16, which="LR")  # 9 units per channel
+    assert vals.real[0].item() == pytest.approx((1.5 - 1) / 4.0)
+    assert sorted(set(round(v, 9) for v in vals.real.tolist())) == [-0.125, 0.125]
+    assert not is_stable(vals)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda vf, y: jacobian_eigs(vf, None, y, which="XX"), "which"),
+    (lambda vf, y: jacobian_eigs(vf, None, y, method="qr"), "method"),
+    (lambda vf, y: jacobian_eigs(vf, None, y, k=0), "k: need"),
+    (lambda vf, y: vf(y[:-1]), "state: expected a flat vector"),
+    (lambda vf, y: fixed_point(vf, tol=0), "tol"),
+])
+def test_bad_analysis_input(small, call, match):
+    model, image = small
+    vf = vector_field(model, image)
+    with pytest.raises(ValueError, match=match):
+        call(vf, vf.zeros())
+    with pytest.raises(ValueError, match="image: expected one stimulus"):
+        vector_field(model, torch.randn(2, 2, 8, 8))
