@@ -5,7 +5,8 @@ import torch
 
 import dynacortex as dc
 from dynacortex.analysis import (
-    dense_jacobian, fixed_point, is_stable, jacobian_eigs, spectral_radius, vector_field,
+    dense_jacobian, fixed_point, is_stable, jacobian_eigs, linear_response, slow_points, spectral_radius,
+    vector_field,
 )
 
 from .helpers import chain
@@ -77,6 +78,7 @@ def test_strong_positive_recurrence_is_unstable_at_rest():
     (lambda vf, y: jacobian_eigs(vf, None, y, which="XX"), "which"),
     (lambda vf, y: jacobian_eigs(vf, None, y, method="qr"), "method"),
     (lambda vf, y: jacobian_eigs(vf, None, y, k=0), "k: need"),
+    (lambda vf, y: jacobian_eigs(vf, None, y, k=vf.n - 1, method="arnoldi"), "k: need 1 <= k <= 334 for arnoldi"),
     (lambda vf, y: vf(y[:-1]), "state: expected a flat vector"),
     (lambda vf, y: fixed_point(vf, tol=0), "tol"),
 ])
@@ -87,3 +89,42 @@ def test_bad_analysis_input(small, call, match):
         call(vf, vf.zeros())
     with pytest.raises(ValueError, match="image: expected one stimulus"):
         vector_field(model, torch.randn(2, 2, 8, 8))
+
+
+def bistable():
+    """tau dr/dt = -r + tanh(2 r): fixed points 0 (unstable) and +-0.9575 (stable)."""
+    area = dc.Area("A", 1, tau=5.0, activation="tanh", recurrence="self")
+    with torch.no_grad():
+        area.recurrence.weight.fill_(2.0)
+    net = dc.AreaNetwork([area], torch.nn.Identity(), [], None, in_channels=1, allow_unstable=True)
+    return vector_field(net, torch.zeros(1, 1, 1))
+
+
+def test_slow_points_find_every_fixed_point_of_a_bistable_unit():
+    vf = bistable()
+    pts = slow_points(vf, torch.linspace(-2, 2, 9, dtype=torch.float64).view(-1, 1))
+    assert len(pts) == 3 and all(p.is_fixed for p in pts) and sum(p.count for p in pts) == 9
+    values = sorted(float(p.state) for p in pts)
+    assert values[1] == pytest.approx(0.0, abs=1e-8)
+    assert values[2] == pytest.approx(-values[0]) and values[2] == pytest.approx(float(torch.tanh(torch.tensor(2 * values[2]))))
+    slopes = {round(float(p.state), 3): jacobian_eigs(vf, None, p.state, k=1, method="dense")[0] for p in pts}
+    # J = (-1 + 2 (1 - tanh^2(2r))) / tau: +1/5 at 0 (unstable), negative at the outer two (stable)
+    assert float(slopes[0.0].real[0]) == pytest.approx(0.2) and not is_stable(slopes[0.0])
+    assert is_stable(slopes[round(values[2], 3)])
+
+
+def test_linear_response_matches_a_small_perturbation_of_the_network(small):
+    model, image = small
+    vf = vector_field(model, image)
+    fp = fixed_point(vf, tol=1e-11)
+    delta = 1e-4 * torch.randn(vf.n, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    times, deltas = linear_response(vf, fp.state, delta, duration_ms=30.0, dt=0.5, solver="euler")
+    y = fp.state + delta
+    for _ in range(60):
+        y = y + 0.5 * vf(y)
+    assert times[-1] == 30.0 and deltas.shape == (61, vf.n)
+    assert (y - fp.state - deltas[-1]).norm() < 1e-3 * delta.norm()  # second order in |delta|
+    lead = jacobian_eigs(vf, None, fp.state, k=1)[0][0].real.item()
+    _, late = linear_response(vf, fp.state, delta, duration_ms=400.0, solver="euler")
+    rate = (late[-1].norm() / late[-101].norm()).log().item() / 100.0  # per ms over the last 100 ms
+    assert rate == pytest.approx(lead, rel=0.05)

@@ -50,9 +50,11 @@ def jacobian_eigs(model: "AreaNetwork | VectorField", image: Optional[Tensor], s
         raise ValueError(f"method: {method!r} is not one of ['auto', 'arnoldi', 'dense']")
     vf = model if isinstance(model, VectorField) else VectorField(model, image)  # type: ignore[arg-type]
     state = state.to(device=vf.device, dtype=vf.dtype)
-    if not 1 <= k < vf.n - 1:
-        raise ValueError(f"k: need 1 <= k < n - 1 = {vf.n - 1}, got {k}")
-    if method == "dense" or (method == "auto" and vf.n <= dense_limit):
+    dense = method == "dense" or (method == "auto" and vf.n <= dense_limit)
+    limit = vf.n if dense else vf.n - 2  # ARPACK needs k < n - 1
+    if not 1 <= k <= limit:
+        raise ValueError(f"k: need 1 <= k <= {limit} for {'dense' if dense else 'arnoldi'} with n = {vf.n}, got {k}")
+    if dense:
         vals, vecs = np.linalg.eig(dense_jacobian(vf, state).cpu().numpy())
     else:
         from scipy.sparse.linalg import LinearOperator, eigs
