@@ -128,3 +128,14 @@ def test_linear_response_matches_a_small_perturbation_of_the_network(small):
     _, late = linear_response(vf, fp.state, delta, duration_ms=400.0, solver="euler")
     rate = (late[-1].norm() / late[-101].norm()).log().item() / 100.0  # per ms over the last 100 ms
     assert rate == pytest.approx(lead, rel=0.05)
+
+
+def test_analysis_copies_leave_a_gain_limited_model_intact():
+    model = dc.create_model("dyrcnnx4", recurrence="full", recurrence_gain=0.9, channels=[4, 4, 4, 4], in_channels=1)
+    image = torch.rand(1, 8, 8)
+    before = model(image.unsqueeze(0), n_steps=3)
+    a, b = vector_field(model, image), vector_field(model, image)  # twice: the copies must not share classes
+    y = torch.rand(a.n, dtype=torch.float64)
+    assert torch.allclose(a(y), b(y))
+    assert torch.allclose(model(image.unsqueeze(0), n_steps=3), before)
+    assert any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.modules())

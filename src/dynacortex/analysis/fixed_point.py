@@ -51,10 +51,11 @@ def _gmres(vf: VectorField, y: Tensor, rhs: Tensor, rtol: float, maxiter: int) -
     from scipy.sparse.linalg import LinearOperator, gmres
 
     count = [0]
+    jac = vf.linear(y)
 
     def matvec(v: np.ndarray) -> np.ndarray:
         count[0] += 1
-        return vf.jvp(y, torch.from_numpy(np.ascontiguousarray(v)).to(y)).cpu().numpy()
+        return jac(torch.from_numpy(np.ascontiguousarray(v)).to(y)).cpu().numpy()
 
     op = LinearOperator((vf.n, vf.n), matvec=matvec, dtype=np.float64)
     sol, _ = gmres(op, rhs.cpu().numpy(), rtol=rtol, atol=0.0, restart=min(50, vf.n), maxiter=maxiter)

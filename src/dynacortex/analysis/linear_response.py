@@ -30,7 +30,8 @@ def linear_response(vf: VectorField, state: Tensor, delta: Tensor, duration_ms: 
     d = delta.to(state)
     out = [d]
     n = max(0, round(duration_ms / dt))
-    rhs = lambda t, x: (vf.jvp(state, x[0]),)  # noqa: E731  (a one-leaf state tuple for the solver)
+    jac = vf.linear(state)
+    rhs = lambda t, x: (jac(x[0]),)  # noqa: E731  (a one-leaf state tuple for the solver)
     for k in range(n):
         d = step.step(rhs, k * dt, (d,), dt)[0]
         out.append(d)

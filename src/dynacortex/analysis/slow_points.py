@@ -30,11 +30,9 @@ def _minimise(vf: VectorField, start: Tensor, max_iter: int) -> tuple[Tensor, fl
     y = start.clone().requires_grad_(True)
     opt = torch.optim.LBFGS([y], lr=1.0, max_iter=max_iter, tolerance_grad=1e-16, tolerance_change=1e-20,
                             history_size=20, line_search_fn="strong_wolfe")
-    field = vf._field
-
     def closure() -> Tensor:
         opt.zero_grad()
-        q = 0.5 * vf.flatten(field(vf.unflatten(y))).pow(2).sum()
+        q = 0.5 * vf.evaluate(y).pow(2).sum()
         q.backward()
         return q
 

@@ -26,8 +26,7 @@ WHICH = ("LR", "LM", "SR", "SM", "LI", "SI")
 
 def dense_jacobian(vf: VectorField, state: Tensor) -> Tensor:
     """The full ``(n, n)`` Jacobian (small systems only)."""
-    fn = lambda z: vf.flatten(vf._field(vf.unflatten(z)))  # noqa: E731
-    return torch.func.jacfwd(fn)(state.to(device=vf.device, dtype=vf.dtype))
+    return torch.func.jacfwd(vf.evaluate)(state.to(device=vf.device, dtype=vf.dtype))
 
 
 def _sort(vals: np.ndarray, which: str) -> np.ndarray:
@@ -59,12 +58,14 @@ def jacobian_eigs(model: "AreaNetwork | VectorField", image: Optional[Tensor], s
     else:
         from scipy.sparse.linalg import LinearOperator, eigs
 
+        jac = vf.linear(state)
+
         def matvec(v: np.ndarray) -> np.ndarray:
-            return vf.jvp(state, torch.from_numpy(np.ascontiguousarray(v)).to(state)).cpu().numpy()
+            return jac(torch.from_numpy(np.ascontiguousarray(v)).to(state)).cpu().numpy()
 
         op = LinearOperator((vf.n, vf.n), matvec=matvec, dtype=np.float64)
         v0 = np.random.default_rng(seed).normal(size=vf.n)
-        vals, vecs = eigs(op, k=k, which=which, tol=tol, v0=v0, ncv=min(vf.n, max(2 * k + 1, 40)))
+        vals, vecs = eigs(op, k=k, which=which, tol=tol, v0=v0, ncv=min(vf.n - 1, max(2 * k + 1, 100)))
     order = _sort(vals, which)[:k]
     return torch.from_numpy(vals[order]), torch.from_numpy(vecs[:, order])
 
@@ -76,9 +77,9 @@ def spectral_radius(vf: VectorField, state: Tensor, iters: int = 200, seed: int 
     v = torch.randn(vf.n, generator=g, dtype=vf.dtype).to(vf.device)
     v /= v.norm()
     logs = []
-    state = state.to(device=vf.device, dtype=vf.dtype)
+    jac = vf.linear(state.to(device=vf.device, dtype=vf.dtype))
     for _ in range(iters):
-        w = vf.jvp(state, v)
+        w = jac(v)
         growth = float(w.norm())
         if growth == 0.0:
             return 0.0
