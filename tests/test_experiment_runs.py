@@ -72,6 +72,7 @@ def test_streamed_record_equals_one_plain_simulation(tmp_path):
     assert torch.allclose(torch.tensor(ds.logits.values).flatten(0, 1), logits, atol=1e-6)
     assert ds.response.dims == ("condition", "image", "time_ms", "area")
     assert list(ds.condition.values) == ["A", "AB"] and ds.attrs["protocol"]["name"] == "ab"
+    assert ds.attrs["tau_ms"] == {"A0": 5.0, "A1": 5.0, "A2": 5.0} and ds.attrs["solver"] == "euler"
     assert ds.contrast.sel(condition="A").values.max() == 1.0
 
 

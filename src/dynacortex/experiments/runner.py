@@ -105,8 +105,9 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     n_classes = None if probe_logits is None else probe_logits.shape[-1]
     shapes = [s.shape[1:] for s in probe_carry.state]
     units = [u.to(p.device) for u in _unit_subsets(shapes, n_units, seed)] if n_units else []
+    taus = {a.name: a.tau if isinstance(a.tau, float) else a.tau.detach().flatten().tolist() for a in model.areas}
     writer = ZarrWriter(out, {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
-                              "solver": model.solver.name, "n_units": n_units, "unit_seed": seed})
+                              "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed})
     try:
         names = _layout(writer, model.area_names, protocol, tl, shapes, units, n_classes, (n_img, per_batch, chunk_steps),
                         labels, image_ids)
