@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 
-from .experiments.plots import save_figure
+from .figures import save_figure
 from .experiments.report import write_experiment_report
 from .experiments.suite import run_experiments, test_images
 from .models import AreaNetwork

@@ -17,7 +17,7 @@ import numpy as np
 from ..report import write_report
 from ..training.train import write_atomic
 from .metrics import json_safe
-from .plots import save_figure
+from ..figures import save_figure
 
 __all__ = ["summary_numbers", "compare_experiments"]
 

@@ -7,20 +7,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["save_figure", "plot_time_courses", "plot_summation", "plot_contrast_timing", "plot_recovery",
+from ..figures import save_figure
+
+__all__ = ["plot_time_courses", "plot_summation", "plot_contrast_timing", "plot_recovery",
            "plot_latency", "plot_memory"]
-
-
-def save_figure(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as ``path`` (PNG) and beside it as SVG, each via a temporary file; close it."""
-    import matplotlib.pyplot as plt
-
-    for p in (path, path.with_suffix(".svg")):
-        tmp = p.with_name(f".{p.stem}.tmp{p.suffix}")
-        fig.savefig(tmp, dpi=110)
-        tmp.replace(p)
-    plt.close(fig)
-    return path
 
 
 def _log_ticks(ax: Any, values: Any) -> None:

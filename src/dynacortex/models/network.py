@@ -252,6 +252,25 @@ class AreaNetwork(nn.Module):
         dyn = _Dynamics(self, drives, Carry((), t=0.0), [], delays=False)
         return (lambda y: dyn(0.0, y)), self.state_shapes(drives[0].shape[2:])
 
+    def feedforward(self, x: Tensor) -> Tensor:
+        """The feedforward counterpart: one pass through the same layers, no recurrence, no feedback,
+        ``r_a = Phi_a(s_a + sum_{c: src < a} W_c r_src)``; logits ``(B, K)`` for images ``(B, C, H, W)``.
+        It equals the network's steady state when recurrence and feedback are absent."""
+        if self.readout is None:
+            raise RuntimeError("this network has no readout")
+        frames, _ = self._frames(x, 1)
+        drives = {i: d[:, 0] for i, d in self._drives(frames).items()}
+        rates: list[Tensor] = []
+        for i, area in enumerate(self.areas):
+            drive = drives.get(i)
+            for src, conn in self._incoming[i]:
+                if src < i:
+                    size = self.state_shapes(drives[0].shape[1:])[i][-2:]
+                    term = conn(rates[src], size)
+                    drive = term if drive is None else drive + term
+            rates.append(area.phi(drive))
+        return self.readout(*[rates[j] for j in self._readout_index])
+
     def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
         """Logits ``(B, T, K)`` for ``x`` of shape ``(B, T, C, H, W)``, or ``(B, C, H, W)`` with ``n_steps``."""
         logits, _ = self.run(x, n_steps)
