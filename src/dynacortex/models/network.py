@@ -260,13 +260,13 @@ class AreaNetwork(nn.Module):
             raise RuntimeError("this network has no readout")
         frames, _ = self._frames(x, 1)
         drives = {i: d[:, 0] for i, d in self._drives(frames).items()}
+        shapes = self.state_shapes(drives[0].shape[1:])
         rates: list[Tensor] = []
         for i, area in enumerate(self.areas):
             drive = drives.get(i)
             for src, conn in self._incoming[i]:
                 if src < i:
-                    size = self.state_shapes(drives[0].shape[1:])[i][-2:]
-                    term = conn(rates[src], size)
+                    term = conn(rates[src], shapes[i][-2:])
                     drive = term if drive is None else drive + term
             rates.append(area.phi(drive))
         return self.readout(*[rates[j] for j in self._readout_index])
