@@ -139,3 +139,22 @@ def test_analysis_copies_leave_a_gain_limited_model_intact():
     assert torch.allclose(a(y), b(y))
     assert torch.allclose(model(image.unsqueeze(0), n_steps=3), before)
     assert any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.modules())
+
+
+def test_noise_on_the_state_decays_at_the_mean_eigenvalue_then_at_the_slowest():
+    """A linear area with per-channel self-weights w: J = diag((w - 1) / tau) (tau 4 ms)."""
+    from dynacortex.analysis import perturbation_decay
+
+    w = torch.tensor([0.5, 0.0, -1.0, 0.9])
+    area = dc.Area("A", 4, tau=4.0, activation="identity", recurrence="self")
+    with torch.no_grad():
+        area.recurrence.weight.copy_(w.view(4, 1, 1))
+    net = dc.AreaNetwork([area], torch.nn.Identity(), [], None, in_channels=4, dt=0.5)
+    vf = vector_field(net, torch.zeros(4, 24, 24))
+    lam = (w - 1) / 4.0  # -0.125, -0.25, -0.5, -0.025 per ms
+    d = perturbation_decay(vf, vf.zeros(), duration_ms=150.0, n_samples=6)
+    assert d.mean_rate == pytest.approx(float(lam.mean()), rel=0.03)  # tr(J)/n
+    assert d.late_rate == pytest.approx(float(lam.max()), rel=1e-3)  # the slowest mode is left
+    exact = ((2 * lam[:, None] * d.times_ms[None]).exp().mean(0)).sqrt()  # E|delta(t)|^2 = mean_i e^{2 lambda_i t}
+    assert torch.allclose(d.norm, exact, rtol=0.05)
+    assert 0 < d.half_life_ms < 150 and d.norm[0] == pytest.approx(1.0)

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from ..models import AreaNetwork
+from .operator import JacobianOperator, scipy_threads
 from .vector_field import VectorField
 
 __all__ = ["FixedPoint", "fixed_point", "relax"]
@@ -48,18 +48,12 @@ def relax(vf: VectorField, y: Tensor, duration_ms: float, dt: Optional[float] = 
 
 
 def _gmres(vf: VectorField, y: Tensor, rhs: Tensor, rtol: float, maxiter: int) -> tuple[Tensor, int]:
-    from scipy.sparse.linalg import LinearOperator, gmres
+    from scipy.sparse.linalg import gmres
 
-    count = [0]
-    jac = vf.linear(y)
-
-    def matvec(v: np.ndarray) -> np.ndarray:
-        count[0] += 1
-        return jac(torch.from_numpy(np.ascontiguousarray(v)).to(y)).cpu().numpy()
-
-    op = LinearOperator((vf.n, vf.n), matvec=matvec, dtype=np.float64)
-    sol, _ = gmres(op, rhs.cpu().numpy(), rtol=rtol, atol=0.0, restart=min(50, vf.n), maxiter=maxiter)
-    return torch.from_numpy(sol).to(y), count[0]
+    op = JacobianOperator(vf, y)
+    with scipy_threads():
+        sol, _ = gmres(op, rhs.cpu().numpy(), rtol=rtol, atol=0.0, restart=min(50, vf.n), maxiter=maxiter)
+    return torch.from_numpy(sol).to(y), op.matvecs
 
 
 def fixed_point(model: "AreaNetwork | VectorField", image: Optional[Tensor] = None, tol: float = 1e-6,

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from ..models import AreaNetwork
+from .operator import JacobianOperator, scipy_threads
 from .vector_field import VectorField
 
 __all__ = ["jacobian_eigs", "dense_jacobian", "spectral_radius", "is_stable", "WHICH"]
@@ -56,16 +57,12 @@ def jacobian_eigs(model: "AreaNetwork | VectorField", image: Optional[Tensor], s
     if dense:
         vals, vecs = np.linalg.eig(dense_jacobian(vf, state).cpu().numpy())
     else:
-        from scipy.sparse.linalg import LinearOperator, eigs
+        from scipy.sparse.linalg import eigs
 
-        jac = vf.linear(state)
-
-        def matvec(v: np.ndarray) -> np.ndarray:
-            return jac(torch.from_numpy(np.ascontiguousarray(v)).to(state)).cpu().numpy()
-
-        op = LinearOperator((vf.n, vf.n), matvec=matvec, dtype=np.float64)
         v0 = np.random.default_rng(seed).normal(size=vf.n)
-        vals, vecs = eigs(op, k=k, which=which, tol=tol, v0=v0, ncv=min(vf.n - 1, max(2 * k + 1, 100)))
+        with scipy_threads():
+            vals, vecs = eigs(JacobianOperator(vf, state), k=k, which=which, tol=tol, v0=v0,
+                              ncv=min(vf.n - 1, max(2 * k + 1, 100)))
     order = _sort(vals, which)[:k]
     return torch.from_numpy(vals[order]), torch.from_numpy(vecs[:, order])
 

@@ -17,6 +17,7 @@ so Newton and Arnoldi iterations are not limited by float32 rounding.
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Callable
 
 import torch
@@ -87,7 +88,9 @@ class VectorField:
 
     def linear(self, y: Tensor) -> Callable[[Tensor], Tensor]:
         """``v -> J(y) v`` (the JVP linearised once at ``y``)."""
-        return torch.func.linearize(self.evaluate, y)[1]
+        with warnings.catch_warnings():  # torch's constant folding inside linearize warns about its own graph
+            warnings.filterwarnings("ignore", message="Attempted to insert a get_attr Node", category=UserWarning)
+            return torch.func.linearize(self.evaluate, y)[1]
 
     def zeros(self) -> Tensor:
         return torch.zeros(self.n, dtype=self.dtype, device=self.device)

@@ -17,6 +17,8 @@ Memory stays bounded by one batch and ``chunk_steps`` steps: blocks are written 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..files import write_error
 from ..models import AreaNetwork
 from .protocols import Protocol
 from .store import ZarrWriter
@@ -87,9 +90,11 @@ def _unit_subsets(shapes: list[torch.Size], n_units: int, seed: int) -> list[Ten
 def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "str | Path", *,
                  labels: Optional[Tensor] = None, image_ids: Optional[Tensor] = None, batch_size: int = 64,
                  n_units: int = 128, chunk_steps: int = 100, seed: int = 0, attrs: Optional[dict[str, Any]] = None,
-                 progress: bool = True) -> Path:
+                 progress: bool = True, resume: bool = False) -> Path:
     """Simulate every condition of ``protocol`` on normalised ``images`` (N, C, H, W); write the zarr
-    store ``out`` and return its path. ``batch_size``: trials (conditions x images) per simulation."""
+    store ``out`` and return its path. ``batch_size``: trials (conditions x images) per simulation.
+    ``resume``: continue an interrupted run of the same model, protocol, images and settings after its
+    last complete batch of images (the result equals an uninterrupted run)."""
     if images.dim() != 4 or images.shape[0] < 1:
         raise ValueError(f"images: expected a non-empty batch (N, C, H, W), got shape {tuple(images.shape)}")
     for name, v, low in (("batch_size", batch_size, 1), ("n_units", n_units, 0), ("chunk_steps", chunk_steps, 1)):
@@ -106,27 +111,27 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     shapes = [s.shape[1:] for s in probe_carry.state]
     units = [u.to(p.device) for u in _unit_subsets(shapes, n_units, seed)] if n_units else []
     taus = {a.name: a.tau if isinstance(a.tau, float) else a.tau.detach().flatten().tolist() for a in model.areas}
-    writer = ZarrWriter(out, {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
-                              "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed})
+    meta = {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
+            "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed}
+    writer = ZarrWriter(out, meta, _fingerprint(model, images, labels, meta, (batch_size, chunk_steps)), resume)
+    was_training = model.training
     try:
         names = _layout(writer, model.area_names, protocol, tl, shapes, units, n_classes, (n_img, per_batch, chunk_steps),
                         labels, image_ids)
         pieces = tl.pieces(chunk_steps)
         bar = _progress(progress, -(-n_img // per_batch) * len(pieces), f"{protocol.name}")
-        was_training = model.training
         model.eval()
-        for b0 in range(0, n_img, per_batch):
+        for k, b0 in enumerate(range(0, n_img, per_batch)):
+            if k < writer.done:  # written before an interruption
+                bar.update(len(pieces))
+                continue
             batch = slice(b0, min(b0 + per_batch, n_img))
             blocks = _Blocks(writer, n_cond, batch, chunk_steps, names)
             carry = None
             for a, b in pieces:
                 probe = _Probe(model, units)
-                model._observers.append(probe)
-                try:
-                    with torch.no_grad():
-                        logits, carry = model.run(tl.frames(images, a, batch), n_steps=b - a, carry=carry)
-                finally:
-                    model._observers.remove(probe)
+                with model.observe(probe), torch.no_grad():
+                    logits, carry = model.run(tl.frames(images, a, batch), n_steps=b - a, carry=carry)
                 arrays = {"response": torch.stack(probe.response, 1)}
                 for k, area in enumerate(model.area_names[:len(units)]):
                     arrays[f"units_{area}"] = torch.stack([u[k] for u in probe.unit_rates], 1)
@@ -135,12 +140,25 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
                 blocks.add(arrays)
                 bar.update(1)
             blocks.finish()
+            writer.mark_done(k + 1)
         bar.close()
-        model.train(was_training)
         return writer.close()
-    except BaseException:
+    except BaseException as e:
         writer.abort()
+        if isinstance(e, OSError):
+            raise write_error(writer.path, e) from e
         raise
+    finally:
+        model.train(was_training)
+
+
+def _fingerprint(model: AreaNetwork, images: Tensor, labels: Optional[Tensor], meta: dict[str, Any],
+                 sizes: tuple[int, int]) -> str:
+    """A hash of everything that determines the store's content: weights, inputs, protocol, settings."""
+    h = hashlib.sha256(json.dumps([meta, sizes], sort_keys=True, default=str).encode())
+    for t in [*model.state_dict().values(), images, *([] if labels is None else [labels])]:
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:32]
 
 
 def _layout(writer: ZarrWriter, area_names: list[str], protocol: Protocol, tl: Any, shapes: list[torch.Size],

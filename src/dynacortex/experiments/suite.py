@@ -55,8 +55,10 @@ def test_images(data: DataConfig, per_class: int = 10, seed: int = 0) -> tuple[T
 def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "str | Path",
                     protocols: Sequence["str | Protocol"] = tuple(list_protocols()), *,
                     image_ids: Optional[Tensor] = None, batch_size: int = 64, n_units: int = 128,
-                    attrs: Optional[dict[str, Any]] = None, progress: bool = True) -> dict[str, Path]:
+                    attrs: Optional[dict[str, Any]] = None, progress: bool = True,
+                    resume: bool = False) -> dict[str, Path]:
     """Run each protocol (a name or a :class:`Protocol`) and return ``{name: store path}``.
+    ``resume``: continue interrupted runs (see :func:`run_protocol`).
 
     The unit subset (``n_units``) is recorded for ``memory`` and user-defined protocols only; the
     other built-ins need the population response alone, which keeps their stores small.
@@ -69,5 +71,5 @@ def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "st
         units = 0 if proto.name in builtin else n_units
         paths[proto.name] = run_protocol(model, proto, images, out / f"{proto.name}.zarr", labels=labels,
                                          image_ids=image_ids, batch_size=batch_size, n_units=units, attrs=attrs,
-                                         progress=progress)
+                                         progress=progress, resume=resume)
     return paths

@@ -20,11 +20,14 @@ training configs. The spatial biases fix the input size (``input_size``, 224 by 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from ..files import load_checkpoint
 from ..layers import Area, Connection
 from .config import NetworkConfig, area_taus
 from .network import AreaNetwork
@@ -130,15 +133,13 @@ def _published_names(model: AreaNetwork) -> dict[str, str]:
     return names
 
 
-def load_cordsnet_weights(model: AreaNetwork, path: str) -> None:
+def load_cordsnet_weights(model: AreaNetwork, path: "str | Path", trusted: bool = False) -> None:
     """Load CordsNet's published ``cordsnetr8.pth`` (53 tensors, no 'module.' prefix) from disk.
 
     Assumes ``area_conv.l`` is W_in,l and ``area_area.l`` is W_rec,l; the shapes of the stride-2 areas
     (W_in maps C_{l-1} -> C_l) check that reading, and any mismatch raises naming the key.
     """
-    from ..training.checkpoint import load_checkpoint
-
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, trusted=trusted)
     state = {k.removeprefix("module."): v for k, v in state.get("state_dict", state).items()}
     names = _published_names(model)
     if set(state) != set(names):

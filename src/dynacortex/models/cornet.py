@@ -26,6 +26,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
+from ..files import load_checkpoint
 from ..layers import Area, Connection, pooled_linear
 from .config import NetworkConfig, area_taus, check_channels
 from .network import AreaNetwork
@@ -96,13 +97,13 @@ def _published_names(model: AreaNetwork) -> dict[str, str]:
     return names
 
 
-def load_cornet_rt_weights(model: AreaNetwork, path: "str | Path", strict_decoder: bool = True) -> None:
+def load_cornet_rt_weights(model: AreaNetwork, path: "str | Path", strict_decoder: bool = True,
+                           trusted: bool = False) -> None:
     """Load CORnet-RT's published checkpoint (``{'state_dict': {'module.V1.conv_input.weight': ...}}``
     or a bare state dict) from ``path`` (weights only). With ``strict_decoder=False`` a decoder of
-    another class count is skipped (e.g. ImageNet weights into a 10-class model)."""
-    from ..training.checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(path)
+    another class count is skipped (e.g. ImageNet weights into a 10-class model). ``trusted``: see
+    :func:`dynacortex.files.load_checkpoint`."""
+    ckpt = load_checkpoint(path, trusted=trusted)
     state = ckpt.get("state_dict", ckpt)
     state = {k.removeprefix("module."): v for k, v in state.items()}
     names = _published_names(model)

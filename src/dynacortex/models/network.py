@@ -19,8 +19,9 @@ Logits are the readout of the last area (or of the ``readout_from`` areas) at th
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -105,6 +106,15 @@ class AreaNetwork(nn.Module):
         self._drive_shapes: dict[tuple, torch.Size] = {}  # stimulus (C, H, W) -> input-area drive shape
         self.dt = dt
         self.solver = solver
+
+    @contextmanager
+    def observe(self, fn: Observer) -> Iterator[Observer]:
+        """Call ``fn(t_ms, states)`` after every step of the simulations run inside the block."""
+        self._observers.append(fn)
+        try:
+            yield fn
+        finally:
+            self._observers.remove(fn)
 
     # -- configuration ---------------------------------------------------------------------------
     @property

@@ -57,8 +57,5 @@ def record(model: AreaNetwork, areas: Optional[Sequence[str]] = None, keep_graph
     if unknown:
         raise ValueError(f"areas: {unknown} do not exist; this model's areas are {model.area_names}")
     rec = Recording(model, names, keep_graph)
-    model._observers.append(rec._observe)
-    try:
+    with model.observe(rec._observe):
         yield rec
-    finally:
-        model._observers.remove(rec._observe)

@@ -10,9 +10,9 @@ area per step and reaches every parameter that shapes the rates.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -56,8 +56,9 @@ class EnergyMeter:
         return self.total / self.count
 
     def __enter__(self) -> "EnergyMeter":
-        self.model._observers.append(self)
+        self._observing = ExitStack()
+        self._observing.enter_context(self.model.observe(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.model._observers.remove(self)
+        self._observing.close()

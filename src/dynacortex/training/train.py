@@ -9,7 +9,6 @@ git commit), ``checkpoints/last.ckpt`` (every epoch, atomic), CSV / TensorBoard 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import time
@@ -23,19 +22,13 @@ import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from ..files import write_atomic
 from .checkpoint import AtomicCheckpointIO
 from .config import TrainConfig
 from .datamodule import ImageDataModule
 from .module import DynamicsModule
 
-__all__ = ["train", "write_atomic"]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename (never a half-written file)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+__all__ = ["train"]
 
 
 def _environment(seed: int) -> dict[str, Any]:
