@@ -20,15 +20,15 @@ around 10 us in active states (at rest, f' is small and 0.1 ms steps are stable)
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from ..dynamics import get_solver, integrate, list_solvers
+from ..dynamics import State, get_solver, integrate, list_solvers
 from .column import ColumnNetwork
 
-__all__ = ["simulate", "ODE_METHODS", "SDE_METHODS"]
+__all__ = ["simulate", "sample_trajectory", "ODE_METHODS", "SDE_METHODS"]
 
 ODE_METHODS = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2")  # torchdiffeq (adaptive)
 SDE_METHODS = ("srk", "euler", "milstein")  # torchsde (prefix "sde:" selects torchsde's "euler")
@@ -39,17 +39,20 @@ def _check_times(times_s: Tensor) -> None:
         raise ValueError("times_s: needs a 1-D, strictly increasing tensor of >= 2 sample times (s)")
 
 
-def _fixed_step(net: ColumnNetwork, y0: tuple[Tensor, Tensor], times_s: Tensor, method: str, dt: float
-                ) -> tuple[Tensor, Tensor]:
+def sample_trajectory(system: Any, y0: State, times: Tensor, method: str, dt: float) -> State:
+    """``y`` at ``times`` (stacked on a new leading axis) by an engine solver with fixed step ``dt``;
+    ``system`` is any vector field ``f(t, y)`` (a column network, the Hopf MLP, ...)."""
     solver = get_solver(method)
     out, y = [y0], y0
-    for t0, t1 in zip(times_s[:-1].tolist(), times_s[1:].tolist()):
+    for t0, t1 in zip(times[:-1].tolist(), times[1:].tolist()):
         n = round((t1 - t0) / dt)
-        if n < 1 or not math.isclose(n * dt, t1 - t0, rel_tol=1e-6):
+        if n < 1 or not math.isclose(n * dt, t1 - t0, rel_tol=1e-4):
             raise ValueError(f"dt: sample spacing {t1 - t0} s must be a multiple of dt = {dt} s")
-        y = integrate(net, y, solver=solver, dt=dt, n_steps=n, t0=t0)
+        y = integrate(system, y, solver=solver, dt=dt, n_steps=n, t0=t0)
         out.append(y)
-    return torch.stack([o[0] for o in out]), torch.stack([o[1] for o in out])
+    if isinstance(y0, Tensor):
+        return torch.stack(out)
+    return tuple(torch.stack(leaf) for leaf in zip(*out))
 
 
 class _SDE(nn.Module):
@@ -104,7 +107,7 @@ def simulate(net: ColumnNetwork, y0: tuple[Tensor, Tensor], times_s: Tensor, met
     if method in list_solvers():
         if dt is None or not dt > 0:
             raise ValueError(f"dt: the fixed-step solver {method!r} needs dt > 0 (s), got {dt}")
-        return _fixed_step(net, y0, times_s, method, dt)
+        return sample_trajectory(net, y0, times_s, method, dt)
     if method in ODE_METHODS:
         from torchdiffeq import odeint
 
