@@ -101,8 +101,13 @@ def simulate(net: ColumnNetwork, y0: tuple[Tensor, Tensor], times_s: Tensor, met
 
         sde = _SDE(net, noise_std, noise)
         flat = torch.cat(list(y0), dim=1)
-        ys = torchsde.sdeint(sde, flat, times_s, method=method.removeprefix("sde:"), dt=dt or 1e-5,
-                             adaptive=adaptive, rtol=rtol, atol=atol, bm=bm)
+        sde_method, step = method.removeprefix("sde:"), dt or 1e-5
+        if bm is None:  # with its step given up front (torchsde's step-size guessing can recurse for long)
+            bm = torchsde.BrownianInterval(times_s[0], times_s[-1], (flat.shape[0], 1 if noise == "scalar" else
+                                           flat.shape[1]), dtype=flat.dtype, device=flat.device, dt=step,
+                                           levy_area_approximation="space-time" if sde_method == "srk" else "none")
+        ys = torchsde.sdeint(sde, flat, times_s, method=sde_method, dt=step, adaptive=adaptive, rtol=rtol,
+                             atol=atol, bm=bm)
         return ys[..., :net.n_populations], ys[..., net.n_populations:]
     if method in list_solvers():
         if dt is None or not dt > 0:

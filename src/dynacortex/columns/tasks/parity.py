@@ -2,7 +2,7 @@
 
 Four input units (15 Hz when on) feed area 0 on L4e/L4i; the reference's fixed fan-in sends inputs
 2, 3 to columns 0, 1, 6, 7 and inputs 0, 1 to columns 2-5 (generalised: the first and last quarter of
-the columns get the second half of the inputs, the middle half the first). Within areas of more than
+the columns get the second half of the inputs, the middle half the first; a single column gets all). Within areas of more than
 one column: lateral inhibition L2/3e <- L2/3i and L5e <- L5i between every pair of columns (init -0.1,
 kept <= 0). Between areas: feedforward (``params.network.feedforward``, init |N(w, 1)| * 4, kept >= 0)
 with fan-in: the first half of the target columns listens to the first half of the source columns.
@@ -72,8 +72,8 @@ class ParityModel(nn.Module):
         rnd = lambda: float(torch.randn(1, generator=gen))  # noqa: E731
         n0 = cols[0]
         for c in range(n0):
-            outer = c < max(1, n0 // 4) or c >= n0 - max(1, n0 // 4)
-            for unit in ((2, 3) if outer or n0 == 1 else (0, 1)):
+            outer = c < n0 / 4 or c >= 3 * n0 / 4
+            for unit in (range(4) if n0 == 1 else (2, 3) if outer else (0, 1)):
                 for pop, w in net.params.network.input:
                     net.connect_input(net.index(0, c, pop), unit, abs(w + 3 * rnd()) * 0.8)
         for area in range(len(cols)):

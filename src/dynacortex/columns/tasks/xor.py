@@ -36,7 +36,8 @@ class XorConfig(BaseModel):
     stim_s: float = Field(0.3, gt=0, description="input phase (s); reference 0.5")
     method: str = Field("euler", description="engine solver")
     dt: float = Field(2.5e-4, gt=0, description="step (s)")
-    early_stop: bool = Field(False, description="stop once all four inputs are classified")
+    lr_decay: float = Field(0.9, gt=0, le=1, description="learning rate factor per step (reference: 0.8)")
+    early_stop: bool = Field(True, description="stop once all four inputs are classified")
     seed: int = 0
 
 
@@ -87,6 +88,7 @@ def train_xor(cfg: XorConfig, out: Path | None = None, progress: bool = True) ->
     net = build_xor_network(gen)
     opt = torch.optim.Adam([{"params": [net.input_weight], "lr": cfg.lr},
                             {"params": [net.weight], "lr": 10 * cfg.lr}])
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, cfg.lr_decay)
 
     last: dict[str, torch.Tensor] = {}
 
@@ -96,6 +98,7 @@ def train_xor(cfg: XorConfig, out: Path | None = None, progress: bool = True) ->
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
         return loss.item()
 
     def solved(_: float) -> bool:  # checked before the update of this step took effect: conservative
