@@ -19,6 +19,7 @@ around 10 us in active states (at rest, f' is small and 0.1 ms steps are stable)
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any, Literal
 
@@ -32,6 +33,13 @@ __all__ = ["simulate", "sample_trajectory", "ODE_METHODS", "SDE_METHODS"]
 
 ODE_METHODS = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2")  # torchdiffeq (adaptive)
 SDE_METHODS = ("srk", "euler", "milstein")  # torchsde (prefix "sde:" selects torchsde's "euler")
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(f"method: {module} is needed for this method; pip install 'dynacortex[columns]'") from e
 
 
 def _check_times(times_s: Tensor) -> None:
@@ -97,7 +105,7 @@ def simulate(net: ColumnNetwork, y0: tuple[Tensor, Tensor], times_s: Tensor, met
     if noise_std > 0:
         if method.removeprefix("sde:") not in SDE_METHODS:
             raise ValueError(f"method: with noise_std > 0 use an SDE method; allowed values are {list(SDE_METHODS)}")
-        import torchsde
+        torchsde = _optional("torchsde")
 
         sde = _SDE(net, noise_std, noise)
         flat = torch.cat(list(y0), dim=1)
@@ -114,7 +122,7 @@ def simulate(net: ColumnNetwork, y0: tuple[Tensor, Tensor], times_s: Tensor, met
             raise ValueError(f"dt: the fixed-step solver {method!r} needs dt > 0 (s), got {dt}")
         return sample_trajectory(net, y0, times_s, method, dt)
     if method in ODE_METHODS:
-        from torchdiffeq import odeint
+        odeint = _optional("torchdiffeq").odeint
 
         jumps = getattr(net.stimulus, "jumps", [])
         options = {"jump_t": torch.tensor(jumps, dtype=times_s.dtype)} if jumps else None
