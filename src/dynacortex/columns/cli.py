@@ -1,6 +1,6 @@
 """``dynacortex column rest`` and ``dynacortex column train TASK`` (laminar cortical columns).
 
-Module-level imports stay light: torch-heavy code is imported inside the commands.
+Module-level imports stay light: the models, solvers and task code are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import List, Optional
 
 import typer
 
+from .tasks import TASKS
+
 column_app = typer.Typer(help="Laminar cortical columns (ODE-Column model) as neural ODEs/SDEs.",
                          no_args_is_help=True)
-
-_TASKS = ("hopf", "wta", "xor", "parity")
 
 
 def _parse_set(items: List[str]) -> dict[str, object]:
@@ -60,7 +60,7 @@ def rest(
 
 @column_app.command("train")
 def train(
-    task: str = typer.Argument(..., help=f"One of {', '.join(_TASKS)}."),
+    task: str = typer.Argument(..., help=f"One of {', '.join(TASKS)}."),
     out: Path = typer.Option(Path("runs/columns"), help="Folder; results land in OUT/TASK/ (model.pt, "
                                                         "metrics.json, TASK.png/.svg)."),
     steps: Optional[int] = typer.Option(None, "--steps", "--epochs", help="Optimizer steps (task default if unset)."),
@@ -76,8 +76,8 @@ def train(
       dynacortex column train hopf --steps 600 --out runs/columns
       dynacortex column train parity --set 'columns_per_area=[4,2,1]' --steps 50
     """
-    if task not in _TASKS:
-        raise typer.BadParameter(f"task: unknown task {task!r}; allowed values are {list(_TASKS)}")
+    if task not in TASKS:
+        raise typer.BadParameter(f"task: unknown task {task!r}; allowed values are {list(TASKS)}")
     from pydantic import ValidationError
 
     from .tasks import run_task
