@@ -48,7 +48,8 @@ class StepStimulus:
         self.values, self.onset_s, self.offset_s = values, float(onset_s), float(offset_s)
 
     def __call__(self, t: object) -> Tensor:
-        on = self.onset_s <= float(t) < self.offset_s
+        t_s = float(t.detach()) if isinstance(t, Tensor) else float(t)  # torchsde passes a tensor
+        on = self.onset_s <= t_s < self.offset_s
         return self.values if on else torch.zeros_like(self.values)
 
     @property
