@@ -7,7 +7,10 @@ from typing import List, Optional
 
 import typer
 
+from .columns.cli import column_app
+
 app = typer.Typer(help="dynacortex: continuous-time dynamical models of the visual cortex.", no_args_is_help=True)
+app.add_typer(column_app, name="column")
 
 
 @app.callback()
