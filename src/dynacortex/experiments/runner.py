@@ -121,8 +121,8 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
         pieces = tl.pieces(chunk_steps)
         bar = _progress(progress, -(-n_img // per_batch) * len(pieces), f"{protocol.name}")
         model.eval()
-        for k, b0 in enumerate(range(0, n_img, per_batch)):
-            if k < writer.done:  # written before an interruption
+        for done, b0 in enumerate(range(0, n_img, per_batch)):
+            if done < writer.done:  # written before an interruption
                 bar.update(len(pieces))
                 continue
             batch = slice(b0, min(b0 + per_batch, n_img))
@@ -140,7 +140,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
                 blocks.add(arrays)
                 bar.update(1)
             blocks.finish()
-            writer.mark_done(k + 1)
+            writer.mark_done(done + 1)
         bar.close()
         return writer.close()
     except BaseException as e:
