@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from dynacortex.cognitive import Period, TaskSpec, TrialSampler, TrialsConfig, get_task, make_batch
+from dynacortex.cognitive import Period, TaskSpec, TrialsConfig, get_task, make_batch
 from dynacortex.cognitive.analysis import choice_projection, delay_fixed_points, plot_decision_dynamics
 from dynacortex.cognitive.config import TaskTrainConfig
 from dynacortex.cognitive.module import TaskModule
@@ -65,8 +65,9 @@ def test_decision_dynamics_separate_the_choices(decision_run, tmp_path):
 
 def test_delay_fixed_points_have_small_residual():
     spec = get_task("delayed_match_to_sample")
-    spec = spec.model_copy(update={"trials": TrialsConfig(generator="match", classes=[0, 1])})
-    module = TaskModule({**TINY, "task": spec.model_dump(mode="json")})
+    spec = spec.model_copy(update={"trials": TrialsConfig(generator="match", classes=[0, 1]), "image_size": 8})
+    small = {**TINY["frontend"], "channels": [4, 4, 4, 4]}  # 8 x 8 images: 468 state variables in all
+    module = TaskModule({**TINY, "frontend": small, "task": spec.model_dump(mode="json")})
     batch = make_batch(spec, module.test_trials, 16, module.model.dt, torch.Generator().manual_seed(0), False)
     points = delay_fixed_points(module.model, spec, batch, condition="class", eigs=0)
     assert sorted(p.condition for p in points) == [0, 1]
@@ -80,11 +81,13 @@ def test_delay_fixed_points_have_small_residual():
 @pytest.mark.parametrize("name", ["delayed_match_to_sample", "context_categorisation"])
 def test_other_tasks_run_through_the_module(name):
     spec = get_task(name)
-    module = TaskModule({**TINY, "task": name})
+    small = {**TINY["frontend"], "channels": [4, 4, 4, 4]}
+    module = TaskModule({**TINY, "frontend": small, "batch_size": 4, "task": name})
     batch = module.batch(0, "train")
     loss, logits = module._loss(batch)
-    assert logits.shape == (32, batch.timeline.n_steps, spec.n_outputs)
+    assert logits.shape == (4, batch.timeline.n_steps, spec.n_outputs)
     loss.backward()
     assert all(p.grad is not None for p in module.model.parameters() if p.requires_grad)
-    sampler = TrialSampler(spec.trials, spec.image_size, "test")
-    assert sampler.channels == 1
+    held_out = module.batch(0, "test")
+    assert torch.equal(held_out.x, module.batch(0, "test").x)  # fixed held-out trials
+    assert not torch.equal(batch.x, module.batch(1, "train").x)  # fresh training trials per batch
