@@ -133,3 +133,13 @@ def test_masked_cross_entropy_weights_steps():
     changed = logits.clone()
     changed[:, 0] += 100 * torch.randn(3, 4)  # masked-out step: no effect
     assert torch.allclose(masked_cross_entropy(changed, target, mask), expected)
+
+
+def test_cli_lists_the_builtin_tasks():
+    from typer.testing import CliRunner
+
+    from dynacortex.cli import app
+
+    result = CliRunner().invoke(app, ["task", "list"])
+    assert result.exit_code == 0, result.output
+    assert "delayed_match_to_sample: match, 2 choices" in result.output and "delay (200.0, 400.0) ms" in result.output
