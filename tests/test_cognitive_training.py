@@ -91,3 +91,21 @@ def test_other_tasks_run_through_the_module(name):
     held_out = module.batch(0, "test")
     assert torch.equal(held_out.x, module.batch(0, "test").x)  # fixed held-out trials
     assert not torch.equal(batch.x, module.batch(1, "train").x)  # fresh training trials per batch
+
+
+# context categorisation at shorter periods, one unconstrained area of 128 units (two Dale areas did not
+# learn it within a few hundred batches; see docs/cognitive.md)
+EASY_CONTEXT = TaskSpec(
+    name="context_tiny", trials=TrialsConfig(generator="context", classes=[0, 1]),
+    periods=[Period(name="fixation", duration_ms=40, show=["fixation"]),
+             Period(name="cue", duration_ms=60, show=["fixation", "cue"]),
+             Period(name="stimulus", duration_ms=160, show=["fixation", "cue", "stimulus"]),
+             Period(name="response", duration_ms=60, target="choice", loss_weight=5.0)])
+
+
+def test_context_categorisation_trains_above_chance(tmp_path):
+    network = {**TINY["network"], "dale": False, "areas": [{"name": "R", "units": 128}]}
+    cfg = TaskTrainConfig.model_validate({**TINY, "name": "ctx", "out_dir": str(tmp_path), "network": network,
+                                          "batches_per_epoch": 150, "task": EASY_CONTEXT.model_dump(mode="json")})
+    metrics = train_task(cfg)
+    assert metrics["test_accuracy"] > 0.65  # chance 0.5; measured 0.86 on 128 held-out trials (19 s, 1 thread)
