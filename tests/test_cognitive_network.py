@@ -123,3 +123,10 @@ def test_config_errors_name_the_field():
         MultiAreaConfig(excitatory_fraction=1.0)
     with pytest.raises(ValidationError, match="activation"):
         MultiAreaConfig(activation="nope")
+
+
+def test_cordsnet_front_end():
+    front = dc.create_model("cordsnet", channels=(8,) * 8, input_size=32, in_channels=1, dt=2.0)
+    model = MultiAreaRNN(front, MultiAreaConfig(freeze_frontend=True), n_outputs=3)
+    assert model.area_names[-3:] == ["A7", "PPC", "PFC"] and model.dt == 2.0
+    assert model(torch.rand(2, 5, 1, 32, 32)).shape == (2, 5, 3)

@@ -62,9 +62,10 @@ class TaskModule(L.LightningModule):
     def batch(self, index: int, split: str) -> TrialBatch:
         """Trials number ``index`` of ``split`` ('train': batch of the current epoch; 'test': held-out)."""
         if split == "train":
-            seed, n, sampler = hash((self.cfg.seed, self.current_epoch, index)) % 2**62, self.cfg.batch_size, self.train_trials
-        else:
-            seed, n, sampler = hash((self.cfg.seed, "test", index)) % 2**62, self._eval_size(index), self.test_trials
+            key, n, sampler = (self.cfg.seed, self.current_epoch, index), self.cfg.batch_size, self.train_trials
+        else:  # a tuple of ints hashes the same in every process (strings would not)
+            key, n, sampler = (self.cfg.seed, -1, index), self._eval_size(index), self.test_trials
+        seed = hash(key) % 2**62
         return make_batch(self.spec, sampler, n, self.model.dt, torch.Generator().manual_seed(seed))
 
     def _eval_size(self, index: int) -> int:
