@@ -111,5 +111,8 @@ def experiment_compare(
     typer.echo(f"comparison: {compare_experiments(pairs, out).resolve()}")
 
 
+from .cognitive.cli import app as task_app  # noqa: E402
+app.add_typer(task_app, name="task")
+
 if __name__ == "__main__":
     app()

@@ -2,13 +2,13 @@
 
 from .checkpoint import AtomicCheckpointIO, load_checkpoint
 from .config import DataConfig, LossConfig, ModelSpec, OptimConfig, TrainConfig, TrainerConfig
-from .losses import EnergyMeter, temporal_cross_entropy
+from .losses import EnergyMeter, masked_cross_entropy, temporal_cross_entropy
 from .module import DynamicsModule
 from .presentation import PresentationConfig, ReadoutConfig, Trial, make_trial, present
 from .train import train
 
 __all__ = [
     "AtomicCheckpointIO", "load_checkpoint", "DataConfig", "LossConfig", "ModelSpec", "OptimConfig", "TrainConfig",
-    "TrainerConfig", "EnergyMeter", "temporal_cross_entropy", "DynamicsModule", "PresentationConfig",
+    "TrainerConfig", "EnergyMeter", "masked_cross_entropy", "temporal_cross_entropy", "DynamicsModule", "PresentationConfig",
     "ReadoutConfig", "Trial", "make_trial", "present", "train",
 ]

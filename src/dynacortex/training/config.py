@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..models.registry import _entry
 from .presentation import PresentationConfig, ReadoutConfig
 
-__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig"]
+__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig", "load_yaml"]
 
 
 class ModelSpec(BaseModel):
@@ -108,22 +108,27 @@ class TrainConfig(BaseModel):
     @classmethod
     def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TrainConfig":
         """Load ``path`` (YAML, safe_load) and apply ``section.key=value`` overrides (values parsed as YAML)."""
-        text = Path(path).read_text()
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML: {e}") from e
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
-        for item in overrides or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise ValueError(f"override {item!r}: expected section.key=value")
-            node = data
-            *parents, leaf = key.split(".")
-            for p in parents:
-                node = node.setdefault(p, {})
-                if not isinstance(node, dict):
-                    raise ValueError(f"override {item!r}: {p!r} is not a section")
-            node[leaf] = yaml.safe_load(value)
-        return cls.model_validate(data)
+        return cls.model_validate(load_yaml(path, overrides))
+
+
+def load_yaml(path: "str | Path", overrides: Optional[list[str]] = None) -> dict[str, Any]:
+    """The mapping in the YAML file ``path`` with ``section.key=value`` overrides applied (values parsed as YAML)."""
+    text = Path(path).read_text()
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"override {item!r}: expected section.key=value")
+        node = data
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"override {item!r}: {p!r} is not a section")
+        node[leaf] = yaml.safe_load(value)
+    return data

@@ -17,11 +17,11 @@ import torch
 from torch import Tensor
 
 from ..models import create_model
-from .config import TrainConfig
+from .config import OptimConfig, TrainConfig
 from .losses import EnergyMeter, temporal_cross_entropy
 from .presentation import Trial, make_trial, present
 
-__all__ = ["DynamicsModule"]
+__all__ = ["DynamicsModule", "build_optimizer"]
 
 
 class DynamicsModule(L.LightningModule):
@@ -134,15 +134,19 @@ class DynamicsModule(L.LightningModule):
             self.test_curve = (self._test_hits / self._test_count).cpu()
 
     def configure_optimizers(self) -> Any:
-        o = self.cfg.optim
-        params = self.model.parameters()
-        if o.optimizer == "sgd":
-            opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-        elif o.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
-        else:
-            opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-        if o.schedule == "none":
-            return opt
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.cfg.trainer.max_epochs)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        return build_optimizer(self.model.parameters(), self.cfg.optim, self.cfg.trainer.max_epochs)
+
+
+def build_optimizer(params: Any, o: OptimConfig, max_epochs: int) -> Any:
+    """The optimizer of ``o`` over ``params``, with its cosine schedule over ``max_epochs`` if any
+    (what ``configure_optimizers`` returns)."""
+    if o.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    elif o.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    else:
+        opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.schedule == "none":
+        return opt
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max_epochs)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}

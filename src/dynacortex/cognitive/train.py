@@ -1,0 +1,60 @@
+"""``train_task(config)``: train a multi-area RNN on a cognitive task in its own run folder.
+
+Run folder ``<out_dir>/<name>/``: ``config.yaml``, ``environment.json``, ``checkpoints/last.ckpt``
+(every epoch, atomic), CSV logs and ``metrics.json`` (held-out choice accuracy, chance, wall time).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import lightning as L
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from ..training.checkpoint import AtomicCheckpointIO
+from ..training.train import _environment, write_atomic
+from .config import TaskTrainConfig
+from .module import TaskModule
+
+__all__ = ["train_task"]
+
+
+def train_task(cfg: TaskTrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Train, test on held-out trials, and return the metrics (also in ``metrics.json``) plus the module."""
+    start = time.perf_counter()
+    run_dir = cfg.run_dir
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resume and not last.is_file():
+        raise FileNotFoundError(f"resume: no checkpoint at {last}; start without resume")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    write_atomic(run_dir / "environment.json", json.dumps(_environment(cfg.seed), indent=2))
+    L.seed_everything(cfg.seed, verbose=False)
+    module = TaskModule(cfg.model_dump(mode="json"))
+    t = cfg.trainer
+    trainer = L.Trainer(
+        default_root_dir=run_dir, max_epochs=t.max_epochs, precision=t.precision, accelerator=t.accelerator,
+        devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy, deterministic=t.deterministic,
+        gradient_clip_val=t.gradient_clip, enable_progress_bar=t.progress_bar, log_every_n_steps=t.log_every_n_steps,
+        logger=CSVLogger(run_dir, name="logs", version="") if "csv" in t.loggers else False,
+        limit_train_batches=t.limit_train_batches, enable_model_summary=False, num_sanity_val_steps=0,
+        callbacks=[ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0, every_n_epochs=1)],
+        plugins=[AtomicCheckpointIO()],
+    )
+    trainer.fit(module, ckpt_path=str(last) if resume else None)
+    trainer.test(module, verbose=False)
+    metrics = {
+        "task": module.spec.name,
+        "test_accuracy": module.test_accuracy,
+        "chance": 1.0 / module.spec.trials.n_choices,
+        "eval_trials": cfg.eval_trials,
+        "epochs": trainer.current_epoch,
+        "wall_time_s": round(time.perf_counter() - start, 2),
+    }
+    if trainer.is_global_zero:
+        write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2))
+    return {**metrics, "module": module}
