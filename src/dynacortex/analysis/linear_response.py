@@ -50,7 +50,8 @@ class PerturbationDecay:
     ``E[v^T J v / v^T v] = tr(J) / n`` (the mean real part of all eigenvalues; Hutchinson estimate from
     the same samples), which is how fast noise spread over all modes starts to decay. ``late_rate``:
     the slope of ``log norm`` over the last quarter of the run, which tends to ``Re(lambda_1)`` of the
-    slowest mode as the fast ones die out. Rates in 1/ms (negative: decay).
+    slowest mode as the fast ones die out -- slowly when J is non-normal (a feedforward cascade of
+    areas adds ``t^k`` factors: the slope is about ``Re(lambda_1) + k / t``). Rates in 1/ms (negative: decay).
     """
 
     times_ms: Tensor
