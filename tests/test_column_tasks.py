@@ -15,18 +15,13 @@ from dynacortex.cli import app
 from dynacortex.columns.tasks.hopf import HopfConfig, train_hopf
 from dynacortex.columns.tasks.parity import ParityConfig, ParityModel, train_parity
 from dynacortex.columns.tasks.wta import WtaConfig, train_wta
-from dynacortex.columns.tasks.xor import XOR_TARGETS_HZ, XorConfig, train_xor
+from dynacortex.columns.tasks.xor import XOR_TARGETS_HZ
 
 REFERENCE_REST_HZ = {"L23e": 0.435618, "L23i": 1.258075, "L4e": 4.268091, "L4i": 4.928056,
                      "L5e": 0.441318, "L5i": 2.894429, "L6e": 0.017230, "L6i": 6.091064}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_cli_rest_json_matches_reference():

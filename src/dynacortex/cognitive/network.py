@@ -30,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ..layers import Area, Connection, get_activation, list_activations
+from ..layers import Area, Connection, get_activation
 from ..models import AreaNetwork
+from ..models.config import check_activation
 
 __all__ = ["RNNAreaConfig", "MultiAreaConfig", "SignedLinear", "MultiAreaRNN"]
 
@@ -64,9 +65,7 @@ class MultiAreaConfig(BaseModel):
     @field_validator("activation")
     @classmethod
     def _activation(cls, v: str) -> str:
-        if v not in list_activations():
-            raise ValueError(f"unknown activation {v!r}; allowed values are {list_activations()}")
-        return v
+        return check_activation(v)
 
     @model_validator(mode="after")
     def _areas(self) -> "MultiAreaConfig":

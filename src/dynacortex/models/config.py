@@ -11,6 +11,7 @@ from typing import Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..dynamics import list_solvers
+from ..layers import list_activations
 
 __all__ = ["NetworkConfig", "area_taus", "check_channels"]
 
@@ -56,6 +57,13 @@ def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> t
             raise ValueError(f"tau: must be one value or {len(names)} ({', '.join(names)}), got {len(tau)}")
         return tau
     return (tau,) * len(names)
+
+
+def check_activation(v: str) -> str:
+    """Validate an activation name against the registry."""
+    if v not in list_activations():
+        raise ValueError(f"unknown activation {v!r}; allowed values are {list_activations()}")
+    return v
 
 
 def check_channels(v: tuple[int, ...], names: tuple[str, ...]) -> tuple[int, ...]:

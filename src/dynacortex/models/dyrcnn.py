@@ -17,9 +17,9 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from ..layers import Adapter, Area, Connection, list_activations, pooled_linear
+from ..layers import Adapter, Area, Connection, pooled_linear
 from ..layers.recurrence import RECURRENCE_TYPES
-from .config import NetworkConfig, area_taus, check_channels
+from .config import NetworkConfig, area_taus, check_activation, check_channels
 from .network import AreaNetwork
 from .registry import register_model
 
@@ -60,9 +60,7 @@ class DyRCNNConfig(NetworkConfig):
     @field_validator("activation")
     @classmethod
     def _activation(cls, v: str) -> str:
-        if v not in list_activations():
-            raise ValueError(f"unknown activation {v!r}; allowed values are {list_activations()}")
-        return v
+        return check_activation(v)
 
     @model_validator(mode="after")
     def _checks(self) -> "DyRCNNConfig":
