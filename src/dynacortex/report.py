@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from typing import Any, Sequence
 
-from .training.train import write_atomic
+from .runs import write_atomic
 
 __all__ = ["write_report", "Table"]
 

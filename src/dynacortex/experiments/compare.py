@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..report import write_report
-from ..training.train import write_atomic
+from ..runs import write_atomic
 from .metrics import json_safe
 from ..figures import save_figure
 

@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..report import Table, write_report
-from ..training.train import write_atomic
+from ..runs import write_atomic
 from . import plots
 from .dynvision_metrics import dynvision_metrics
 from .metrics import baseline_drift, compute_metrics, evoked

@@ -1,6 +1,10 @@
 """Training configuration: pydantic models, loadable from YAML, every field validated.
 
     cfg = TrainConfig.from_yaml("configs/demo.yaml", overrides=["optim.lr=1e-3", "trainer.max_epochs=2"])
+    cfg.run_dir        # runs/demo-<8-hex hash of cfg.resolved()>, see dynacortex.runs
+
+The dynamics (dt, tau, delays t_* in ms, solver, form) are fields of the model's own config, so they
+are set as ``model.dt=1`` (there is no separate ``dynamics`` section: one field, one place).
 """
 
 from __future__ import annotations
@@ -8,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..config import load_config
 from ..models.registry import _entry
+from ..runs import run_folder
 from .presentation import PresentationConfig, ReadoutConfig
 
 __all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig"]
@@ -32,6 +37,11 @@ class ModelSpec(BaseModel):
     @property
     def kwargs(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    def resolved(self) -> dict[str, Any]:
+        """Every field of the model's config as ``create_model`` builds it (registry defaults filled in)."""
+        entry = _entry(self.name)
+        return {"name": self.name, **entry.config(**{**entry.defaults, **self.kwargs}).model_dump(mode="json")}
 
 
 class DataConfig(BaseModel):
@@ -101,29 +111,20 @@ class TrainConfig(BaseModel):
     optim: OptimConfig = OptimConfig()
     trainer: TrainerConfig = TrainerConfig()
 
+    def resolved(self) -> dict[str, Any]:
+        """The whole config as plain data with every default filled in (the model's too): what
+        ``config.yaml`` in the run folder holds and what the run folder's hash is computed from."""
+        return {**self.model_dump(mode="json"), "model": self.model.resolved()}
+
     @property
     def run_dir(self) -> Path:
-        return self.out_dir / self.name
+        """``<out_dir>/<name>-<hash>``: the hash covers :meth:`resolved` except where-to-store fields
+        (:data:`dynacortex.runs.LOCATION_FIELDS`), so equal configs share a folder and changed ones don't."""
+        return run_folder(self.out_dir, self.name, self.resolved())
 
     @classmethod
     def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TrainConfig":
-        """Load ``path`` (YAML, safe_load) and apply ``section.key=value`` overrides (values parsed as YAML)."""
-        text = Path(path).read_text()
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML: {e}") from e
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
-        for item in overrides or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise ValueError(f"override {item!r}: expected section.key=value")
-            node = data
-            *parents, leaf = key.split(".")
-            for p in parents:
-                node = node.setdefault(p, {})
-                if not isinstance(node, dict):
-                    raise ValueError(f"override {item!r}: {p!r} is not a section")
-            node[leaf] = yaml.safe_load(value)
-        return cls.model_validate(data)
+        """Load ``path`` (YAML with safe_load, or TOML for ``.toml``) and apply ``section.key=value``
+        overrides (values parsed as YAML)."""
+        return load_config(cls, path, overrides)
+
