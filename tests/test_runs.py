@@ -103,3 +103,13 @@ def test_overrides_parse_values_as_yaml():
     from dynacortex.benchmark import BenchConfig
 
     assert load_config(BenchConfig, None, ["recurrence=[self]", "batch=2"]).batch == 2
+
+
+@pytest.mark.parametrize("override, allowed", [
+    ("optim.lrr=1", "allowed in optim: optimizer, lr, weight_decay, momentum, schedule"),
+    ("model.foo=1", "allowed in model: name, num_classes, in_channels, dt, tau"),
+    ("bogus=1", "allowed in the top level: name, out_dir, seed, model, data"),
+])
+def test_unknown_keys_list_the_allowed_ones(tmp_path, override, allowed):
+    with pytest.raises(ValueError, match=allowed):
+        _cfg(tmp_path, override)

@@ -38,6 +38,11 @@ class ModelSpec(BaseModel):
     def kwargs(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
 
+    @classmethod
+    def allowed_fields(cls, data: dict[str, Any]) -> list[str]:
+        """``name`` and the config fields of the model named in ``data`` (for error messages)."""
+        return ["name", *_entry(data.get("name", "dyrcnnx4")).config.model_fields]
+
     def resolved(self) -> dict[str, Any]:
         """Every field of the model's config as ``create_model`` builds it (registry defaults filled in)."""
         entry = _entry(self.name)
