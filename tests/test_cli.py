@@ -42,7 +42,9 @@ def test_bad_set_is_a_usage_error_naming_the_field(command, override, field, tmp
 
 def test_analyze_a_trained_checkpoint(tmp_path):
     # 8 channels per area at 8x8 pixels: 680 units, small enough for the dense eigenvalue path
-    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=4", "model.recurrence_gain=0.9",
+    # without recurrence the Jacobian is -I/tau plus a nilpotent feedforward part (V1 -> V2 -> V4 -> IT, skips):
+    # every eigenvalue is exactly -1/tau = -0.2 /ms, whatever the trained weights
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=4", "model.recurrence=none",
                       "model.channels=[8, 8, 8, 8]", "data.image_size=8")
     metrics = train(cfg)
     model = metrics["model"].eval()
@@ -55,11 +57,12 @@ def test_analyze_a_trained_checkpoint(tmp_path):
     (fp,) = summary["fixed_points"]
     assert fp["converged"] and fp["fixed_point_residual"] <= 1e-6
     assert set(fp["mean_rate_per_area"]) == {"V1", "V2", "V4", "IT"}
-    re = fp["eigenvalues_real_per_ms"]
+    re, im = fp["eigenvalues_real_per_ms"], fp["eigenvalues_imag_per_ms"]
     assert len(re) == 3 and re == sorted(re, reverse=True)  # largest real part first
-    # a gain-limited network (every recurrence a contraction) is stable, slowest mode near tau = 5 ms or faster
-    assert fp["stable"] and summary["all_stable"] and re[0] < 0
-    assert fp["slowest_time_constant_ms"] == pytest.approx(-1 / re[0])
+    # eig of a defective matrix (Jordan chains up to 4 long) is accurate to ~eps^(1/4) ~ 1e-4
+    assert re == pytest.approx([-0.2] * 3, abs=2e-3) and im == pytest.approx([0.0] * 3, abs=2e-3)
+    assert fp["stable"] and summary["all_stable"]
+    assert fp["slowest_time_constant_ms"] == pytest.approx(5.0, rel=1e-2)
     noise = summary["noise_robustness"]
     # the trial of the training config: 12 ms of stimulus at dt 2 ms
     assert noise["n_steps"] == 6 and noise["images"] == 20 and noise["chance"] == 0.1

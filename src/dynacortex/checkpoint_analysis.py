@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from .analysis import fixed_point, is_stable, jacobian_eigs, noise_robustness, plot_noise_robustness, vector_field
@@ -54,7 +55,7 @@ def _plot_eigenvalues(per_image: list[dict[str, Any]], path: Path) -> Path:
     ax.axvline(0.0, color="0.4", lw=0.8, ls="--")
     ax.set_xlabel("Re(lambda) (1/ms)")
     ax.set_ylabel("Im(lambda) (1/ms)")
-    ax.set_title("Leading Jacobian eigenvalues at the fixed point")
+    ax.set_title("Leading eigenvalues at the fixed point")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)
@@ -79,6 +80,7 @@ def analyze_checkpoint(checkpoint: "str | Path", out: "str | Path", cfg: Analyze
         vf = vector_field(model, img)
         fp = fixed_point(vf, tol=cfg.tol, relax_ms=cfg.relax_ms)
         vals, _ = jacobian_eigs(vf, None, fp.state, k=min(cfg.eigs, vf.n - 2))
+        vals = vals.to(torch.complex128)  # the dense path returns real values when all are real
         rates = {name: float(r.mean()) for name, r in fp.areas(vf).items()}
         lead = float(vals.real[0])
         per_image.append({
