@@ -71,8 +71,9 @@ def test_slurm_profile_requests_a_gpu_for_training(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_tiny_sweep_of_two_variants_runs_to_the_summary_figure(tmp_path):
-    """A real run on CPU: 2 recurrence types x 1 seed, tiny models (about 5 minutes on 2 cores)."""
+    """A real run on CPU: 2 recurrence types x 1 seed, tiny models (15+ minutes on a loaded 2-core machine)."""
     cfg = yaml.safe_load((WORKFLOW / "config.yaml").read_text())
     cfg["train_set"] = ["model.channels=[8, 8, 8, 8]", "data.image_size=8", "presentation.stimulus_ms=12",
                         "loss.readout_delay_ms=4", "trainer.max_epochs=1", "trainer.limit_train_batches=3",
