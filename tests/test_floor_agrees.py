@@ -1,15 +1,10 @@
 """The benchmark's bare loop and the model compute the same thing (an independent check of the engine)."""
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 import dynacortex as dc
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from floor import floor_forward  # noqa: E402
+from dynacortex.benchmark import floor_forward
 
 
 @pytest.mark.parametrize("recurrence", ["full", "depthpointwise", "local", "none"])

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import dynacortex as dc
-from dynacortex.layers import Area, Connection
+from dynacortex.layers import Area
 from dynacortex.models import AreaNetwork
 
 from .test_network_dynamics import impulse_response, two_areas

@@ -181,9 +181,10 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     done = subprocess.run([sys.executable, "-m", "dynacortex.cli", "train", str(cfg_file), *args],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    metrics = json.loads((cfg.run_dir / "metrics.json").read_text())
+    run_dir = TrainConfig.from_yaml(cfg_file, args[1::2]).run_dir  # devices etc. are part of the run's identity
+    metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["world_size"] == 2
-    ckpt = load_checkpoint(cfg.run_dir / "checkpoints" / "last.ckpt")
+    ckpt = load_checkpoint(run_dir / "checkpoints" / "last.ckpt")
     assert ckpt["global_step"] == 3
 
 

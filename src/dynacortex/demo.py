@@ -1,7 +1,7 @@
 """The demo, the main job: train DyRCNNx4 on offline digits, run the in-silico experiments, report.
 
 1. Train DyRCNNx4 (full recurrence; dt 2 ms, tau 5 ms, t_recurrence 6 ms) with the packaged
-   ``configs/demo.yaml`` on scikit-learn's digits (no download), in ``<out>/demo/training/``.
+   ``configs/demo.yaml`` on scikit-learn's digits (no download), in ``<out>/demo/training-<hash>/``.
 2. Run every Groen et al. (2022) protocol on it (duration, contrast, interval, response with 2 test
    digits per class; memory with 10 per class), streaming ``<out>/demo/<protocol>.zarr``.
 3. Write ``<out>/demo/report.html`` (training curves, time courses, summation, contrast timing,
@@ -27,8 +27,8 @@ __all__ = ["run_demo", "demo_config"]
 
 
 def demo_config(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = None) -> TrainConfig:
-    """The packaged demo configuration (training in ``<out_dir>/demo/training``), with ``section.key=value``
-    overrides."""
+    """The packaged demo configuration (training in ``<out_dir>/demo/training-<hash>``, see
+    :mod:`dynacortex.runs`), with ``section.key=value`` overrides."""
     with resources.as_file(resources.files("dynacortex") / "configs" / "demo.yaml") as path:
         return TrainConfig.from_yaml(path, [f"out_dir={Path(out_dir) / 'demo'}", "name=training", *(overrides or [])])
 

@@ -10,7 +10,8 @@ from typing import Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..training.config import ModelSpec, OptimConfig, TrainerConfig, load_yaml
+from ..config import load_config
+from ..training.config import ModelSpec, OptimConfig, TrainerConfig
 from .network import MultiAreaConfig
 from .spec import TaskSpec
 
@@ -45,5 +46,5 @@ class TaskTrainConfig(BaseModel):
 
     @classmethod
     def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TaskTrainConfig":
-        """Load ``path`` and apply ``section.key=value`` overrides (values parsed as YAML)."""
-        return cls.model_validate(load_yaml(path, overrides))
+        """Load ``path`` (YAML or TOML) and apply ``section.key=value`` overrides (values parsed as YAML)."""
+        return load_config(cls, path, overrides)

@@ -1,6 +1,6 @@
 """An experiment on a trained model: pick test images, run protocols, one zarr store per protocol.
 
-    model, cfg = load_trained("runs/demo/training/checkpoints/last.ckpt")
+    model, cfg = load_trained("runs/demo/training-3e7d5981/checkpoints/last.ckpt")
     images, labels, ids = test_images(cfg.data, per_class=10)
     run_experiments(model, images, labels, "runs/exp", protocols=["duration", "interval"], image_ids=ids)
 

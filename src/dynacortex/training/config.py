@@ -1,6 +1,10 @@
 """Training configuration: pydantic models, loadable from YAML, every field validated.
 
     cfg = TrainConfig.from_yaml("configs/demo.yaml", overrides=["optim.lr=1e-3", "trainer.max_epochs=2"])
+    cfg.run_dir        # runs/demo-<8-hex hash of cfg.resolved()>, see dynacortex.runs
+
+The dynamics (dt, tau, delays t_* in ms, solver, form) are fields of the model's own config, so they
+are set as ``model.dt=1`` (there is no separate ``dynamics`` section: one field, one place).
 """
 
 from __future__ import annotations
@@ -8,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..config import load_config
 from ..models.registry import _entry
+from ..runs import run_folder
 from .presentation import PresentationConfig, ReadoutConfig
 
-__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig", "load_yaml"]
+__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig"]
 
 
 class ModelSpec(BaseModel):
@@ -32,6 +37,16 @@ class ModelSpec(BaseModel):
     @property
     def kwargs(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    @classmethod
+    def allowed_fields(cls, data: dict[str, Any]) -> list[str]:
+        """``name`` and the config fields of the model named in ``data`` (for error messages)."""
+        return ["name", *_entry(data.get("name", "dyrcnnx4")).config.model_fields]
+
+    def resolved(self) -> dict[str, Any]:
+        """Every field of the model's config as ``create_model`` builds it (registry defaults filled in)."""
+        entry = _entry(self.name)
+        return {"name": self.name, **entry.config(**{**entry.defaults, **self.kwargs}).model_dump(mode="json")}
 
 
 class DataConfig(BaseModel):
@@ -101,34 +116,20 @@ class TrainConfig(BaseModel):
     optim: OptimConfig = OptimConfig()
     trainer: TrainerConfig = TrainerConfig()
 
+    def resolved(self) -> dict[str, Any]:
+        """The whole config as plain data with every default filled in (the model's too): what
+        ``config.yaml`` in the run folder holds and what the run folder's hash is computed from."""
+        return {**self.model_dump(mode="json"), "model": self.model.resolved()}
+
     @property
     def run_dir(self) -> Path:
-        return self.out_dir / self.name
+        """``<out_dir>/<name>-<hash>``: the hash covers :meth:`resolved` except where-to-store fields
+        (:data:`dynacortex.runs.LOCATION_FIELDS`), so equal configs share a folder and changed ones don't."""
+        return run_folder(self.out_dir, self.name, self.resolved())
 
     @classmethod
     def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TrainConfig":
-        """Load ``path`` (YAML, safe_load) and apply ``section.key=value`` overrides (values parsed as YAML)."""
-        return cls.model_validate(load_yaml(path, overrides))
+        """Load ``path`` (YAML with safe_load, or TOML for ``.toml``) and apply ``section.key=value``
+        overrides (values parsed as YAML)."""
+        return load_config(cls, path, overrides)
 
-
-def load_yaml(path: "str | Path", overrides: Optional[list[str]] = None) -> dict[str, Any]:
-    """The mapping in the YAML file ``path`` with ``section.key=value`` overrides applied (values parsed as YAML)."""
-    text = Path(path).read_text()
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML: {e}") from e
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
-    for item in overrides or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"override {item!r}: expected section.key=value")
-        node = data
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"override {item!r}: {p!r} is not a section")
-        node[leaf] = yaml.safe_load(value)
-    return data

@@ -1,7 +1,7 @@
 """``train(config)``: one training run in its own folder, resumable, with results written atomically.
 
-Run folder ``<out_dir>/<name>/``: ``config.yaml`` (resolved), ``environment.json`` (versions, seed,
-git commit), ``checkpoints/last.ckpt`` (every epoch, atomic), CSV / TensorBoard logs and
+Run folder ``<out_dir>/<name>-<hash>/`` (:attr:`TrainConfig.run_dir`, see :mod:`dynacortex.runs`):
+``config.yaml`` (resolved), ``environment.json`` (versions, seed, git commit), ``checkpoints/last.ckpt`` (every epoch, atomic), CSV / TensorBoard logs and
 ``metrics.json`` (test accuracy per step, wall time). ``resume=True`` continues from
 ``last.ckpt``; a run resumed at an epoch boundary ends with the same weights as an uninterrupted one.
 """
@@ -9,38 +9,23 @@ git commit), ``checkpoints/last.ckpt`` (every epoch, atomic), CSV / TensorBoard 
 from __future__ import annotations
 
 import json
-import platform
-import subprocess
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ..files import write_atomic
+from ..runs import write_run_files
 from .checkpoint import AtomicCheckpointIO
 from .config import TrainConfig
 from .datamodule import ImageDataModule
 from .module import DynamicsModule
 
 __all__ = ["train"]
-
-
-def _environment(seed: int) -> dict[str, Any]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                                cwd=Path(__file__).parent).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    from .. import __version__
-
-    return {"dynacortex": __version__, "torch": torch.__version__, "lightning": L.__version__,
-            "python": platform.python_version(), "platform": platform.platform(), "git_commit": commit, "seed": seed}
 
 
 def _warn_slow_precision(cfg: TrainConfig) -> None:
@@ -59,9 +44,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     last = ckpt_dir / "last.ckpt"
     if resume and not last.is_file():
         raise FileNotFoundError(f"resume: no checkpoint at {last}; start without --resume")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    write_atomic(run_dir / "environment.json", json.dumps(_environment(cfg.seed), indent=2))
+    write_run_files(run_dir, cfg.resolved(), cfg.seed)
     _warn_slow_precision(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     data = ImageDataModule(cfg.data, cfg.seed)

@@ -6,8 +6,8 @@ of ``dt``:
 
     r_a <- r_a + dt/tau (relu(I_a) - r_a),   I_a = W_ff r_prev + J r_a(t - t_rc) + skip
 
-Used by the benchmark as the lower bound on time, and by the tests as an independent check of the
-model's output.
+Used by the benchmark (``dynacortex bench``, ``benchmarks/bench_reference.py``) as the lower bound
+on time, and by the tests as an independent check of the model's output.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+__all__ = ["floor_forward"]
 
 
 def _conv(m: torch.nn.Conv2d, x: Tensor) -> Tensor:

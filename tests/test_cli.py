@@ -1,0 +1,95 @@
+"""The command line: every command's --help has examples, config errors name the field, analyze and bench."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from dynacortex.cli import app
+from dynacortex.training import train
+
+from .test_training import tiny_config
+
+COMMANDS = [["demo"], ["train"], ["analyze"], ["bench"], ["experiment", "run"], ["experiment", "report"],
+            ["experiment", "compare"]]
+
+
+def _run(*args):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_help_shows_an_example(command):
+    res = _run(*command, "--help")
+    assert res.exit_code == 0, res.output
+    assert "Example" in res.output
+    assert f"dynacortex {' '.join(command)} " in res.output  # the example invokes this very command
+
+
+@pytest.mark.parametrize("command", [["train", "configs/demo.yaml"], ["demo"], ["bench"]], ids=" ".join)
+@pytest.mark.parametrize("override, field", [("optim.lrr=1", "optim.lrr"), ("trainer.max_epochs=0", "trainer.max_epochs"),
+                                             ("repeats=0", "repeats")])
+def test_bad_set_is_a_usage_error_naming_the_field(command, override, field, tmp_path):
+    if (command[0] == "bench") != (override == "repeats=0"):
+        pytest.skip("field belongs to the other config")
+    extra = ["--out", str(tmp_path)] if command == ["demo"] else []
+    res = _run(*command, *extra, "--set", override)
+    assert res.exit_code == 2, res.output  # click's usage error, not a traceback
+    assert field in res.output
+    assert not (tmp_path / "demo").exists()  # nothing was started
+
+
+def test_analyze_a_trained_checkpoint(tmp_path):
+    # 8 channels per area at 8x8 pixels: 680 units, small enough for the dense eigenvalue path
+    # without recurrence the Jacobian is -I/tau plus a nilpotent feedforward part (V1 -> V2 -> V4 -> IT, skips):
+    # every eigenvalue is exactly -1/tau = -0.2 /ms, whatever the trained weights
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=4", "model.recurrence=none",
+                      "model.channels=[8, 8, 8, 8]", "data.image_size=8")
+    metrics = train(cfg)
+    model = metrics["model"].eval()
+    ckpt = cfg.run_dir / "checkpoints" / "last.ckpt"
+    out = tmp_path / "analysis"
+    res = _run("analyze", "--checkpoint", str(ckpt), "--out", str(out), "--set", "images=1", "--set", "eigs=3",
+               "--set", "noise_per_class=2", "--set", "sigmas=[0, 3]")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "analysis.json").read_text())
+    (fp,) = summary["fixed_points"]
+    assert fp["converged"] and fp["fixed_point_residual"] <= 1e-6
+    assert set(fp["mean_rate_per_area"]) == {"V1", "V2", "V4", "IT"}
+    re, im = fp["eigenvalues_real_per_ms"], fp["eigenvalues_imag_per_ms"]
+    assert len(re) == 3 and re == sorted(re, reverse=True)  # largest real part first
+    # eig of a defective matrix (Jordan chains up to 4 long) is accurate to ~eps^(1/4) ~ 1e-4
+    assert re == pytest.approx([-0.2] * 3, abs=2e-3) and im == pytest.approx([0.0] * 3, abs=2e-3)
+    assert fp["stable"] and summary["all_stable"]
+    assert fp["slowest_time_constant_ms"] == pytest.approx(5.0, rel=1e-2)
+    noise = summary["noise_robustness"]
+    # the trial of the training config: 12 ms of stimulus at dt 2 ms
+    assert noise["n_steps"] == 6 and noise["images"] == 20 and noise["chance"] == 0.1
+    # at sigma 0 the accuracy is the model's own accuracy on those test images, recomputed here directly
+    from dynacortex.experiments.suite import test_images
+
+    x, y, _ = test_images(cfg.data, 2, cfg.seed)
+    with torch.no_grad():
+        direct = (model(x, n_steps=6)[:, -1].argmax(-1) == y).float().mean().item()
+    assert noise["recurrent"][0] == pytest.approx(direct)
+    for name in ("eigenvalues", "noise_robustness"):
+        assert (out / f"{name}.png").stat().st_size > 3000 and (out / f"{name}.svg").is_file()
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["run_folder"] == str(cfg.run_dir.resolve()) and prov["settings"]["eigs"] == 3
+    bad = _run("analyze", "--checkpoint", str(ckpt), "--out", str(out), "--set", "images=50")
+    assert bad.exit_code != 0 and "images: at most 10" in str(bad.exception)
+
+
+def test_bench_times_ours_and_the_floor(tmp_path):
+    out = tmp_path / "bench.json"
+    res = _run("bench", "--set", "batch=1", "--set", "steps=2", "--set", "size=8", "--set", "repeats=2",
+               "--set", "recurrence=[full, none]", "--json", str(out))
+    assert res.exit_code == 0, res.output
+    result = json.loads(out.read_text())
+    assert [r["recurrence"] for r in result["rows"]] == ["full", "none"]
+    assert result["config"]["dt"] == 2.0 and result["config"]["t_recurrence"] == 6.0 and result["config"]["batch"] == 1
+    for row in result["rows"]:
+        assert len(row["all_ms"]["dynacortex"]) == 2 and all(t > 0 for t in row["all_ms"]["floor"])
+        assert row["ratio_vs_floor"] == pytest.approx(row["median_ms"]["dynacortex"] / row["median_ms"]["floor"])
+    assert "ours/floor" in res.output
