@@ -1,13 +1,19 @@
-"""Property-based tests (hypothesis) of solver and delay invariants."""
+"""Property-based tests (hypothesis) of solver and delay invariants and of config parsing."""
 
+import re
+
+import pytest
 import torch
-from hypothesis import given, settings
+import yaml
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 import dynacortex as dc
+from dynacortex.config import load_config
 from dynacortex.layers import Area
 from dynacortex.models import AreaNetwork
+from dynacortex.training import TrainConfig
 
 from .test_network_dynamics import impulse_response, two_areas
 
@@ -49,3 +55,39 @@ def test_a_linear_area_relaxes_to_its_drive(solver, tau, u):
     with torch.no_grad():
         _, carry = net.run(torch.ones(1, 1, 1, 1), n_steps=200)
     assert abs(float(carry.state[0].flatten()[0]) - u) < 1e-4 * max(1.0, abs(u))
+
+
+# -- config parsing -----------------------------------------------------------------------------------
+IDENT = st.from_regex(r"[a-z][a-z_]{2,12}", fullmatch=True)
+
+
+@given(lr=st.floats(1e-6, 1.0), batch=st.integers(1, 512), epochs=st.integers(1, 50),
+       dt=st.sampled_from([0.5, 1.0, 2.0]), recurrence=st.sampled_from(["full", "self", "depthpointwise", "none"]))
+@settings(max_examples=25, deadline=None)
+def test_overrides_round_trip_through_the_resolved_config(lr, batch, epochs, dt, recurrence):
+    """--set values land in their fields, and the resolved config reloads to the same config and run folder."""
+    sets = [f"optim.lr={lr!r}", f"data.batch_size={batch}", f"trainer.max_epochs={epochs}", f"model.dt={dt}",
+            f"model.recurrence={recurrence}"]
+    cfg = load_config(TrainConfig, None, sets)
+    assert (cfg.optim.lr, cfg.data.batch_size, cfg.trainer.max_epochs) == (lr, batch, epochs)
+    assert cfg.model.kwargs["dt"] == dt and cfg.model.kwargs["recurrence"] == recurrence
+    again = TrainConfig.model_validate(yaml.safe_load(yaml.safe_dump(cfg.resolved())))
+    assert again.model_dump() == TrainConfig.model_validate(cfg.resolved()).model_dump()
+    assert again.run_dir == cfg.run_dir
+
+
+@given(section=st.sampled_from(["data", "optim", "trainer"]), key=IDENT)
+@settings(max_examples=25, deadline=None)
+def test_any_unknown_key_is_refused_by_name(section, key):
+    assume(key not in TrainConfig.model_fields[section].annotation.model_fields)
+    with pytest.raises(ValueError, match=rf"{section}\.{key}[\s\S]*allowed in {section}:"):
+        load_config(TrainConfig, None, [f"{section}.{key}=1"])
+
+
+@given(field=st.sampled_from(["data.batch_size", "data.image_size", "trainer.max_epochs", "optim.lr"]),
+       word=st.from_regex(r"[a-z]{3,10}", fullmatch=True))
+@settings(max_examples=25, deadline=None)
+def test_a_word_where_a_number_belongs_names_the_field(field, word):
+    assume(word not in ("inf", "nan", "true", "false", "yes", "off", "null"))
+    with pytest.raises(ValueError, match=re.escape(field)):
+        load_config(TrainConfig, None, [f"{field}={word}"])

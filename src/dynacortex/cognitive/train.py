@@ -11,12 +11,12 @@ import time
 from typing import Any
 
 import lightning as L
-import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from ..files import write_atomic
+from ..runs import write_run_files
 from ..training.checkpoint import AtomicCheckpointIO
-from ..training.train import _environment, write_atomic
 from .config import TaskTrainConfig
 from .module import TaskModule
 
@@ -30,9 +30,7 @@ def train_task(cfg: TaskTrainConfig, resume: bool = False) -> dict[str, Any]:
     last = run_dir / "checkpoints" / "last.ckpt"
     if resume and not last.is_file():
         raise FileNotFoundError(f"resume: no checkpoint at {last}; start without resume")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    write_atomic(run_dir / "environment.json", json.dumps(_environment(cfg.seed), indent=2))
+    write_run_files(run_dir, cfg.model_dump(mode="json"), cfg.seed)
     L.seed_everything(cfg.seed, verbose=False)
     module = TaskModule(cfg.model_dump(mode="json"))
     t = cfg.trainer
