@@ -4,9 +4,11 @@
    ``configs/demo.yaml`` on scikit-learn's digits (no download), in ``<out>/demo/training-<hash>/``.
 2. Run every Groen et al. (2022) protocol on it (duration, contrast, interval, response with 2 test
    digits per class; memory with 10 per class), streaming ``<out>/demo/<protocol>.zarr``.
-3. Write ``<out>/demo/report.html`` (training curves, time courses, summation, contrast timing,
-   recovery, latency, memory; PNG and SVG), ``metrics.json`` (the experiment schema) and
-   ``dynvision_metrics.json``.
+3. Analyse it as a dynamical system (``dynacortex analyze``): fixed points and leading Jacobian
+   eigenvalues for two test digits, accuracy under input noise against its feedforward counterpart.
+4. Write ``<out>/demo/report.html`` (training curves, time courses, summation, contrast timing,
+   recovery, latency, memory, spectrum, noise robustness; PNG and SVG), ``metrics.json`` (the
+   experiment schema), ``dynvision_metrics.json`` and ``analysis.json``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-
-from .figures import save_figure
+from .checkpoint_analysis import AnalyzeConfig, analyze_checkpoint
 from .experiments.report import write_experiment_report
 from .experiments.suite import run_experiments, test_images
+from .figures import save_figure
 from .models import AreaNetwork
 from .training import TrainConfig, train
 
@@ -66,6 +68,17 @@ def _training_curve(run_dir: Path, path: Path) -> Optional[Path]:
     return save_figure(fig, path)
 
 
+def _dynamics_note(analysis: dict[str, Any]) -> str:
+    taus = [r["slowest_time_constant_ms"] for r in analysis["fixed_points"]]
+    noise = analysis["noise_robustness"]
+    acc = "; ".join(f"SD {s:g}: {r:.2f} vs {f:.2f}" for s, r, f in
+                    zip(noise["sigma"], noise["recurrent"], noise["feedforward"]))
+    return (f"As a dynamical system: the fixed points of the test digits are "
+            f"{'all stable' if analysis['all_stable'] else 'NOT all stable'}, slowest time constant "
+            f"{', '.join('n/a' if t is None else f'{t:.1f}' for t in taus)} ms (see analysis.json). Accuracy under "
+            f"input noise, recurrent vs feedforward counterpart: {acc}.")
+
+
 def run_demo(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = None,
              per_class: int = 2, memory_per_class: int = 10) -> Path:
     """Train, run the experiments, report; return the report's path."""
@@ -80,8 +93,12 @@ def run_demo(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = No
     for protocols, n in ((["duration", "contrast", "interval", "response"], per_class), (["memory"], memory_per_class)):
         images, labels, ids = test_images(cfg.data, n, cfg.seed)
         run_experiments(model, images, labels, folder, protocols, image_ids=ids, attrs=attrs)
+    analysis = analyze_checkpoint(cfg.run_dir / "checkpoints" / "last.ckpt", folder, AnalyzeConfig())
     figures = [(f"Test accuracy at each read-out step of a {cfg.presentation.stimulus_ms:g} ms presentation",
-                _accuracy_over_time(metrics, folder / "accuracy_over_time.png"))]
+                _accuracy_over_time(metrics, folder / "accuracy_over_time.png")),
+               ("Leading Jacobian eigenvalues at the fixed point of two test digits", folder / "eigenvalues.png"),
+               ("Accuracy under Gaussian input noise: the recurrent model vs its feedforward counterpart",
+                folder / "noise_robustness.png")]
     curve = _training_curve(cfg.run_dir, folder / "training_loss.png")
     if curve is not None:
         figures.append(("Training loss", curve))
@@ -89,6 +106,6 @@ def run_demo(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = No
              f"{cfg.data.name} at {cfg.data.image_size}x{cfg.data.image_size} for {metrics['epochs']} epochs: "
              f"test accuracy {100 * metrics['test_accuracy']:.1f}% (chance {100 * metrics['chance']:.0f}%), "
              f"{metrics['wall_time_s']:.0f} s. Experiments: {per_class} test digits per class "
-             f"({memory_per_class} for memory), responses averaged over them."]
+             f"({memory_per_class} for memory), responses averaged over them.", _dynamics_note(analysis)]
     scalars = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
     return write_experiment_report(folder, "dynacortex demo", notes, figures, scalars)
