@@ -53,15 +53,14 @@ def save_result(result: TaskResult, model: nn.Module, config: BaseModel, out: Pa
     """Write ``OUT/<task>/model.pt`` (state dict + config), ``metrics.json`` and ``<task>.png/.svg``,
     each atomically; return the result with the file paths filled in."""
     from ...figures import save_figure
-    from ...training.checkpoint import AtomicCheckpointIO
-    from ...training.train import write_atomic
+    from ...files import atomic_open, write_atomic
 
     folder = Path(out) / result.task
     folder.mkdir(parents=True, exist_ok=True)
     model_path, metrics_path = folder / "model.pt", folder / "metrics.json"
-    AtomicCheckpointIO().save_checkpoint({"task": result.task, "config": config.model_dump(mode="json"),
-                                          "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},
-                                         model_path)
+    with atomic_open(model_path) as f:
+        torch.save({"task": result.task, "config": config.model_dump(mode="json"),
+                    "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, f)
     plot_path = save_figure(figure, folder / f"{result.task}.png")
     result.files = {"model": str(model_path), "metrics": str(metrics_path), "plot": str(plot_path),
                     "plot_svg": str(plot_path.with_suffix(".svg"))}
