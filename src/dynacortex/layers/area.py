@@ -91,6 +91,18 @@ class Area(nn.Module):
         """The rate the area sends to its targets."""
         return y if self.form == "rate" else self.phi(y)
 
+    def rates(self, y: Tensor) -> Tensor:
+        """The rates its own recurrence reads (all its populations; here the same as :meth:`output`)."""
+        return self.output(y)
+
+    def state_shape(self, drive_shape: torch.Size) -> torch.Size:
+        """State shape ``(C, H, W)`` for a drive of ``drive_shape``."""
+        return drive_shape
+
+    def steady_state(self, drive: Tensor) -> Tensor:
+        """The state under a constant ``drive`` without recurrence: ``Phi(I)`` (voltage form: ``I``)."""
+        return self.phi(drive) if self.form == "rate" else drive
+
     def derivative(self, y: Tensor, drive: Tensor) -> Tensor:
         """``dy/dt`` for state ``y`` and total input current ``drive``."""
         target = self.phi(drive) if self.form == "rate" else drive

@@ -62,7 +62,7 @@ def build_blt(cfg: BLTConfig) -> AreaNetwork:
     if cfg.top_down:
         connections += [Connection(names[i + 1], names[i], TopDown(c[i + 1], c[i]), cfg.t_feedback, kind="feedback")
                         for i in range(len(c) - 1)]
-    stem = nn.Sequential(nn.Conv2d(cfg.in_channels, cfg.stem_channels, 3, padding=1), nn.ReLU(),
+    stem = nn.Sequential(nn.Conv2d(cfg.stem_in_channels, cfg.stem_channels, 3, padding=1), nn.ReLU(),
                          nn.Conv2d(cfg.stem_channels, c[0], 3, padding=1, bias=False))
     readout = pooled_linear(c[-1], cfg.num_classes)
     return AreaNetwork(areas, stem, connections, readout, **cfg.network_kwargs())

@@ -6,12 +6,12 @@ validates each field and refuses unknown ones, naming them.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..dynamics import list_solvers
-from ..layers import list_activations
+from ..layers import Retina, RetinaConfig, list_activations
 
 __all__ = ["NetworkConfig", "area_taus", "check_channels"]
 
@@ -29,6 +29,7 @@ class NetworkConfig(BaseModel):
     solver: str = "euler"
     stability_check: bool = False
     allow_unstable: bool = False
+    retina: Optional[RetinaConfig] = Field(None, description="a retina stage before the stem (None: none)")
 
     @field_validator("tau")
     @classmethod
@@ -44,10 +45,16 @@ class NetworkConfig(BaseModel):
             raise ValueError(f"unknown solver {v!r}; allowed values are {list_solvers()}")
         return v
 
+    @property
+    def stem_in_channels(self) -> int:
+        """Channels the model's stem receives: the stimulus's, or the retina's output channels."""
+        return self.retina.out_channels(self.in_channels) if self.retina else self.in_channels
+
     def network_kwargs(self) -> dict:
         """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""
         return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
-                    stability_check=self.stability_check, allow_unstable=self.allow_unstable)
+                    stability_check=self.stability_check, allow_unstable=self.allow_unstable,
+                    retina=Retina(self.in_channels, self.retina) if self.retina else None)
 
 
 def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> tuple[float, ...]:

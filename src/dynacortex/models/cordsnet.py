@@ -99,7 +99,7 @@ def build_cordsnet(cfg: CordsNetConfig) -> AreaNetwork:
     conns += [Connection(names[i - 2], names[i], w_in[i], ff, kind="skip") for i in (2, 4, 6)]  # identity skips
     conns += [Connection(names[i - 2], names[i], nn.Sequential(skips[j], w_in[i]), ff, kind="skip")
               for j, i in enumerate((3, 5, 7))]
-    stem = nn.Sequential(_conv(cfg.in_channels, c[0], 7, 2), nn.AvgPool2d(3, stride=2, padding=1))
+    stem = nn.Sequential(_conv(cfg.stem_in_channels, c[0], 7, 2), nn.AvgPool2d(3, stride=2, padding=1))
     paths = [("A0", w_in[0]), ("A1", nn.Sequential(_conv(c[0], c[0], 3), w_in[1]))]  # S_in, then W_in,1
     return AreaNetwork(areas, stem, conns, PooledSum(c[7], cfg.num_classes), stimulus_paths=paths,
                        readout_from=("A6", "A7"), **cfg.network_kwargs())

@@ -72,7 +72,7 @@ def build_cornet_rt(cfg: CORnetRTConfig) -> AreaNetwork:
     connections = [Connection(AREA_NAMES[i], AREA_NAMES[i + 1], _stage(c[i], c[i + 1], 3, 2, g, bias=True),
                               cfg.t_feedforward) for i in range(3)]
     readout = pooled_linear(c[3], cfg.num_classes)
-    stem = _stage(cfg.in_channels, c[0], 7, 4, g, bias=True)
+    stem = _stage(cfg.stem_in_channels, c[0], 7, 4, g, bias=True)
     return AreaNetwork(areas, stem, connections, readout, **cfg.network_kwargs())
 
 

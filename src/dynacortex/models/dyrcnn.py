@@ -8,16 +8,24 @@ feedback V4->V1 and IT->V2, and a classifier (global average pool + linear) on I
 
 Delays (ms): ``t_feedforward`` between consecutive areas, ``t_recurrence`` within an area,
 ``t_skip`` on skips, ``t_feedback`` on feedback.
+
+``populations="ei"``: every area is an :class:`~dynacortex.layers.EIArea` (``channels`` excitatory plus
+``inhibitory_channels`` inhibitory channels, ``tau`` and ``tau_inhibitory``; the sign-constrained E/I
+convolutions replace the recurrence type) and every projection between areas carries excitatory
+rates with non-negative weights onto both populations (Dale's law throughout; the stem from the
+image is not constrained, pixels are not neurons).
 """
 
 from __future__ import annotations
 
 from typing import Literal, Optional
 
+import torch
 from pydantic import Field, field_validator, model_validator
 from torch import nn
+from torch.nn.utils import parametrize
 
-from ..layers import Adapter, Area, Connection, pooled_linear
+from ..layers import Adapter, Area, Connection, EIArea, NonNegative, pooled_linear
 from ..layers.recurrence import RECURRENCE_TYPES
 from .config import NetworkConfig, area_taus, check_activation, check_channels
 from .network import AreaNetwork
@@ -51,11 +59,19 @@ class DyRCNNConfig(NetworkConfig):
     activation: str = "relu"
     form: Literal["rate", "voltage"] = "rate"
     operations: tuple[Literal["norm", "activation"], ...] = ("activation",)
+    populations: Literal["single", "ei"] = Field("single", description="one population per area, or E and I")
+    inhibitory_channels: Optional[tuple[int, ...]] = Field(None, description="I channels per area (default C/4)")
+    tau_inhibitory: Optional[float] = Field(None, gt=0, description="tau of the I populations (ms; default tau)")
 
     @field_validator("channels")
     @classmethod
     def _channels(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         return check_channels(v, AREA_NAMES)
+
+    @field_validator("inhibitory_channels")
+    @classmethod
+    def _inhibitory(cls, v: Optional[tuple[int, ...]]) -> Optional[tuple[int, ...]]:
+        return v if v is None else check_channels(v, AREA_NAMES)
 
     @field_validator("activation")
     @classmethod
@@ -68,14 +84,30 @@ class DyRCNNConfig(NetworkConfig):
             if getattr(self, name) % 2 != 1:
                 raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
         area_taus(self.tau, AREA_NAMES)
+        if self.populations == "ei":
+            for name, allowed in (("recurrence", "full"), ("recurrence_gain", None), ("operations", ("activation",))):
+                if getattr(self, name) != allowed:
+                    raise ValueError(f"{name}: must be {allowed!r} with populations='ei' (the E/I convolutions are "
+                                     f"the recurrence), got {getattr(self, name)!r}")
         return self
+
+    @property
+    def inhibitory(self) -> tuple[int, ...]:
+        """I channels per area (``populations="ei"``)."""
+        return self.inhibitory_channels or tuple(max(1, ch // 4) for ch in self.channels)
 
 
 def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
     """Build the DyRCNNx4 network described by ``cfg``."""
     c = cfg.channels
     taus = area_taus(cfg.tau, AREA_NAMES)
+    ei = cfg.populations == "ei"
+    d = tuple(e + i for e, i in zip(c, cfg.inhibitory)) if ei else c  # channels each area receives
     areas = [
+        EIArea(name, ch, ich, tau=tau, tau_inhibitory=cfg.tau_inhibitory, kernel_size=cfg.recurrence_kernel_size,
+               learn_tau=cfg.learn_tau, activation=cfg.activation, form=cfg.form, t_recurrence=cfg.t_recurrence)
+        for name, ch, ich, tau in zip(AREA_NAMES, c, cfg.inhibitory, taus)
+    ] if ei else [
         Area(
             name, ch, tau=tau, learn_tau=cfg.learn_tau, tau_per_channel=cfg.tau_per_channel,
             activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
@@ -90,22 +122,27 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
 
     ff = cfg.t_feedforward
     connections = [
-        Connection("V1", "V2", nn.Sequential(pool(), nn.Conv2d(c[0], c[1], 3, padding=1)), ff),
-        Connection("V2", "V4", nn.Sequential(pool(), nn.Conv2d(c[1], c[2], 3, padding=1)), ff),
-        Connection("V4", "IT", nn.Conv2d(c[2], c[3], 3, stride=2, padding=1), ff),
+        Connection("V1", "V2", nn.Sequential(pool(), nn.Conv2d(c[0], d[1], 3, padding=1)), ff),
+        Connection("V2", "V4", nn.Sequential(pool(), nn.Conv2d(c[1], d[2], 3, padding=1)), ff),
+        Connection("V4", "IT", nn.Conv2d(c[2], d[3], 3, stride=2, padding=1), ff),
     ]
     if cfg.skip:
         connections += [
-            Connection("V1", "V4", Adapter(c[0], c[2]), cfg.t_skip, kind="skip"),
-            Connection("V2", "IT", Adapter(c[1], c[3]), cfg.t_skip, kind="skip"),
+            Connection("V1", "V4", Adapter(c[0], d[2]), cfg.t_skip, kind="skip"),
+            Connection("V2", "IT", Adapter(c[1], d[3]), cfg.t_skip, kind="skip"),
         ]
     if cfg.feedback:
         connections += [
-            Connection("V4", "V1", Adapter(c[2], c[0]), cfg.t_feedback, kind="feedback"),
-            Connection("IT", "V2", Adapter(c[3], c[1]), cfg.t_feedback, kind="feedback"),
+            Connection("V4", "V1", Adapter(c[2], d[0]), cfg.t_feedback, kind="feedback"),
+            Connection("IT", "V2", Adapter(c[3], d[1]), cfg.t_feedback, kind="feedback"),
         ]
+    if ei:  # excitatory projections: non-negative weights, scaled so that a mean rate passes on with gain ~1
+        for conv in [m for conn in connections for m in conn.modules() if isinstance(m, nn.Conv2d)]:
+            with torch.no_grad():
+                conv.weight.mul_(2.0 / conv.weight[0].numel() ** 0.5)
+            parametrize.register_parametrization(conv, "weight", NonNegative())
     readout = pooled_linear(c[3], cfg.num_classes)
-    return AreaNetwork(areas, nn.Conv2d(cfg.in_channels, c[0], 3, padding=1), connections, readout, **cfg.network_kwargs())
+    return AreaNetwork(areas, nn.Conv2d(cfg.stem_in_channels, d[0], 3, padding=1), connections, readout, **cfg.network_kwargs())
 
 
 register_model(

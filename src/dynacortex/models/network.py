@@ -54,6 +54,8 @@ class AreaNetwork(nn.Module):
         dt: step in ms. solver: a solver name or instance.
         stability_check: raise :class:`StabilityError` naming the area and time on NaN/Inf.
         allow_unstable: permit ``dt/tau`` beyond the explicit solver's stability limit.
+        retina: an optional first stage (:class:`~dynacortex.layers.Retina`): it receives the stimulus,
+            and ``stem`` (and every stimulus path) then reads the retina's output after ``retina.delay`` ms.
     """
 
     def __init__(
@@ -70,8 +72,15 @@ class AreaNetwork(nn.Module):
         allow_unstable: bool = False,
         stimulus_paths: Sequence[tuple[str, nn.Module]] = (),
         readout_from: Optional[Sequence[str]] = None,
+        retina: Optional[nn.Module] = None,
     ):
         super().__init__()
+        if retina is not None:  # the retina becomes the input area; the stem and paths read its output
+            delay, paths = retina.delay, dict(stimulus_paths)
+            first = [] if areas[0].name in paths else [Connection(retina.name, areas[0].name, stem, delay)]
+            connections = [*first, *[Connection(retina.name, n, nn.Sequential(stem, p), delay) for n, p in paths.items()],
+                           *connections]
+            areas, stem, stimulus_paths = [retina, *areas], nn.Identity(), ()
         self.areas = nn.ModuleList(areas)
         self.area_names = [a.name for a in areas]
         if len(set(self.area_names)) != len(self.area_names):
@@ -187,12 +196,12 @@ class AreaNetwork(nn.Module):
         """Per-area state shape ``(C, H, W)`` for an input-area drive of shape ``(C, H, W)``."""
         key = tuple(drive_shape)
         if key not in self._shapes:
-            shapes = [torch.Size(drive_shape)]
+            shapes = [self.areas[0].state_shape(torch.Size(drive_shape))]
             p = next(self.parameters())
             with torch.no_grad():
-                for src, conn in self._shape_source[1:]:  # type: ignore[misc]
-                    probe = torch.zeros((1, *shapes[src]), dtype=p.dtype, device=p.device)
-                    shapes.append(conn(probe, shapes[src][-2:]).shape[1:])
+                for dst, (src, conn) in enumerate(self._shape_source[1:], start=1):  # type: ignore[misc]
+                    probe = self.areas[src].output(torch.zeros((1, *shapes[src]), dtype=p.dtype, device=p.device))
+                    shapes.append(self.areas[dst].state_shape(conn(probe, shapes[src][-2:]).shape[1:]))
             self._shapes[key] = shapes
         return self._shapes[key]
 
@@ -278,7 +287,7 @@ class AreaNetwork(nn.Module):
                 if src < i:
                     term = conn(rates[src], shapes[i][-2:])
                     drive = term if drive is None else drive + term
-            rates.append(area.phi(drive))
+            rates.append(area.output(area.steady_state(drive)))
         return self.readout(*[rates[j] for j in self._readout_index])
 
     def forward(self, x: Tensor, n_steps: Optional[int] = None) -> Tensor:
@@ -325,6 +334,7 @@ class _Dynamics:
         self.frames = {i: d.unbind(1) for i, d in drives.items()}
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
         self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
+        self.separate = [getattr(a, "separate_rates", False) for a in self.areas]  # recurrence reads all populations
         self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
         self.begin_step(0, carry.t)
         self.logits: list[Tensor] = []
@@ -341,11 +351,14 @@ class _Dynamics:
             self.history = History(max(delayed.values()), net.dt, leaves=delayed)
             self.history.reset(carry.t, carry.state)
 
-    def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor]) -> Tensor:
+    def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor], own: bool = False) -> Tensor:
+        """Area ``j``'s output at ``t - delay`` (``own``: the rates its recurrence reads)."""
+        area = self.areas[j]
         if delay == 0.0 or not self.delays:
-            return outs[j]
+            return area.rates(y[j]) if own and self.separate[j] else outs[j]
         assert self.history is not None
-        return self.areas[j].output(self.history.read(j, t - delay, t, y[j]))
+        past = self.history.read(j, t - delay, t, y[j])
+        return area.rates(past) if own else area.output(past)
 
     def __call__(self, t: float, y: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         areas, incoming = self.areas, self.net._incoming
@@ -358,7 +371,7 @@ class _Dynamics:
                 term = conn(self._read(src, conn.delay, t, y, outs), size)
                 drive = term if drive is None else drive + term
             if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
-                drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs))
+                drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs, own=True))
             dy.append(area.derivative(y[i], drive))
         return tuple(dy)
 

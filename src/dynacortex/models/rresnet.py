@@ -72,7 +72,7 @@ def build_rresnet(cfg: RResNetConfig) -> AreaNetwork:
              for (n, _, cout, _), tau in zip(specs, taus)]
     conns = [Connection(specs[i - 1][0], n, BasicBlock(ci, co, st, g), cfg.t_feedforward)
              for i, (n, ci, co, st) in enumerate(specs) if i > 0]
-    stem = nn.Sequential(nn.Conv2d(cfg.in_channels, WIDTHS[0], 7, stride=2, padding=3, bias=False),
+    stem = nn.Sequential(nn.Conv2d(cfg.stem_in_channels, WIDTHS[0], 7, stride=2, padding=3, bias=False),
                          nn.GroupNorm(g, WIDTHS[0]), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1),
                          BasicBlock(WIDTHS[0], WIDTHS[0], 1, g))  # the first block's F acts on the stem
     readout = pooled_linear(WIDTHS[-1], cfg.num_classes)
