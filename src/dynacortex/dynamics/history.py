@@ -97,21 +97,27 @@ class History:
             raise RuntimeError(f"History: leaf {leaf} is not stored (stored: {sorted(self.leaves or ())})")
         return x
 
-    def read(self, leaf: int, s: float, t: float, current: Tensor) -> Tensor:
-        """The state of ``leaf`` at time ``s <= t``; ``current`` is its value at the stage time ``t``."""
-        u = (s - self.t0) / self.dt
+    def read(self, leaf: int, s: "float | Tensor", t: float, current: Tensor) -> Tensor:
+        """The state of ``leaf`` at time ``s <= t``; ``current`` is its value at the stage time ``t``.
+
+        A tensor ``s`` (a learnable delay) gets gradients through the interpolation weight; on a commit
+        time it reads the segment that follows, so the derivative exists there too.
+        """
+        learn = isinstance(s, Tensor)
+        sv = float(s.detach()) if learn else s
+        u = (sv - self.t0) / self.dt
         if u <= _EPS:
             x = self._initial[leaf]
             assert x is not None
             return x
         t_n = self.t0 + self.n * self.dt
-        if u > self.n + _EPS:  # inside the step being taken
+        k = math.floor(u + _EPS)
+        if u > self.n + _EPS or (learn and k == self.n):  # inside the step being taken
             span = t - t_n
-            if span <= _EPS * self.dt or s >= t - _EPS * self.dt:
+            if span <= _EPS * self.dt or sv >= t - _EPS * self.dt:
                 return current
             return torch.lerp(self._at(self.n, leaf), current, (s - t_n) / span)
-        k = math.floor(u + _EPS)
-        frac = u - k
-        if frac <= _EPS:
+        frac = (s - self.t0) / self.dt - k
+        if not learn and frac <= _EPS:
             return self._at(k, leaf)
         return torch.lerp(self._at(k, leaf), self._at(k + 1, leaf), frac)

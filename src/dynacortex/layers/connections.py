@@ -10,6 +10,9 @@ cheaper.
 
 from __future__ import annotations
 
+import math
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -63,19 +66,53 @@ class Connection(nn.Module):
 
     ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or one with
     ``takes_size = True`` (:class:`Adapter`, :class:`TopDown`) that also takes the target size.
+
+    ``delay_bounds=(lo, hi)`` makes the delay a parameter, ``Delta = lo + (hi - lo) sigmoid(theta)``,
+    that gets gradients through the history's linear interpolation (a delay at a bound starts 1e-4 of
+    the range inside it); ``delay`` is then a 0-dim tensor and ``max_delay`` is ``hi``.
     """
 
-    def __init__(self, src: str, dst: str, op: nn.Module, delay: float = 0.0, kind: str = "feedforward"):
+    def __init__(self, src: str, dst: str, op: nn.Module, delay: float = 0.0, kind: str = "feedforward",
+                 delay_bounds: "tuple[float, float] | None" = None):
         super().__init__()
         if delay < 0:
             raise ValueError(f"delay of connection {src}->{dst}: must be >= 0 ms, got {delay}")
         if kind not in KINDS:
             raise ValueError(f"kind of connection {src}->{dst}: {kind!r} is not one of {list(KINDS)}")
-        self.src, self.dst, self.op, self.delay, self.kind = src, dst, op, float(delay), kind
+        self.src, self.dst, self.op, self.kind = src, dst, op, kind
         self._sized = getattr(op, "takes_size", False)
+        self._delay, self.bounds = float(delay), None
+        if delay_bounds is not None:
+            self.learn_delay(delay_bounds)
+
+    def learn_delay(self, bounds: "tuple[float, float]") -> None:
+        """Turn the delay into a parameter bounded by ``bounds = (lo, hi)`` ms."""
+        lo, hi = (float(b) for b in bounds)
+        if not 0 <= lo < hi:
+            raise ValueError(f"delay_bounds of connection {self.src}->{self.dst}: need 0 <= lo < hi ms, got {bounds}")
+        if not lo <= self._delay <= hi:
+            raise ValueError(f"delay of connection {self.src}->{self.dst}: {self._delay:g} ms lies outside "
+                             f"delay_bounds {bounds}")
+        p = min(max((self._delay - lo) / (hi - lo), 1e-4), 1 - 1e-4)
+        self.bounds = (lo, hi)
+        self.delay_logit = nn.Parameter(torch.tensor(math.log(p / (1 - p))))
+
+    @property
+    def delay(self) -> "float | Tensor":
+        """The delay in ms: a float, or a 0-dim tensor when learnable."""
+        if self.bounds is None:
+            return self._delay
+        lo, hi = self.bounds
+        return lo + (hi - lo) * torch.sigmoid(self.delay_logit)
+
+    @property
+    def max_delay(self) -> float:
+        """The longest delay this connection can read (ms)."""
+        return self._delay if self.bounds is None else self.bounds[1]
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
         return self.op(x, size) if self._sized else self.op(x)
 
     def extra_repr(self) -> str:
-        return f"{self.src} -> {self.dst}, kind={self.kind}, delay={self.delay:g} ms"
+        learn = f" in [{self.bounds[0]:g}, {self.bounds[1]:g}] learnable" if self.bounds else ""
+        return f"{self.src} -> {self.dst}, kind={self.kind}, delay={float(self._delay if self.bounds is None else self.delay.detach()):g} ms{learn}"

@@ -30,6 +30,15 @@ class NetworkConfig(BaseModel):
     stability_check: bool = False
     allow_unstable: bool = False
     retina: Optional[RetinaConfig] = Field(None, description="a retina stage before the stem (None: none)")
+    learn_delays: bool = Field(False, description="every connection's delay becomes a parameter in delay_bounds")
+    delay_bounds: tuple[float, float] = Field((0.0, 50.0), description="(lo, hi) of learnable delays (ms)")
+
+    @field_validator("delay_bounds")
+    @classmethod
+    def _bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] < v[1]:
+            raise ValueError(f"must be (lo, hi) with 0 <= lo < hi ms, got {v}")
+        return v
 
     @field_validator("tau")
     @classmethod
@@ -54,7 +63,8 @@ class NetworkConfig(BaseModel):
         """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""
         return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
                     stability_check=self.stability_check, allow_unstable=self.allow_unstable,
-                    retina=Retina(self.in_channels, self.retina) if self.retina else None)
+                    retina=Retina(self.in_channels, self.retina) if self.retina else None,
+                    delay_bounds=self.delay_bounds if self.learn_delays else None)
 
 
 def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> tuple[float, ...]:

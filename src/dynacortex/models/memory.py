@@ -59,7 +59,7 @@ def estimate_memory(model: AreaNetwork, input_shape: tuple[int, ...], n_steps: O
     state = (probes[1][1] - probes[0][1]) * batch
     if checkpoint_every is not None:
         steps = n_steps if n_steps is not None else rest[0]
-        delays = [c.delay for c in model.connections] + [a.t_recurrence for a in model.areas if a.recurrence is not None]
+        delays = [c.max_delay for c in model.connections] + [a.t_recurrence for a in model.areas if a.recurrence is not None]
         kept = math.ceil(max(delays, default=0.0) / model.dt - 1e-6) + 2  # history + state per boundary
         full = math.ceil(steps / checkpoint_every) * kept * state + full * min(1.0, checkpoint_every / steps)
     param_bytes = sum(q.numel() * q.element_size() for q in model.parameters())

@@ -56,6 +56,7 @@ class AreaNetwork(nn.Module):
         allow_unstable: permit ``dt/tau`` beyond the explicit solver's stability limit.
         retina: an optional first stage (:class:`~dynacortex.layers.Retina`): it receives the stimulus,
             and ``stem`` (and every stimulus path) then reads the retina's output after ``retina.delay`` ms.
+        delay_bounds: ``(lo, hi)`` ms: every connection's delay becomes a learnable parameter in these bounds.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class AreaNetwork(nn.Module):
         stimulus_paths: Sequence[tuple[str, nn.Module]] = (),
         readout_from: Optional[Sequence[str]] = None,
         retina: Optional[nn.Module] = None,
+        delay_bounds: Optional[tuple[float, float]] = None,
     ):
         super().__init__()
         if retina is not None:  # the retina becomes the input area; the stem and paths read its output
@@ -87,6 +89,8 @@ class AreaNetwork(nn.Module):
             raise ValueError(f"areas: names must be unique, got {self.area_names}")
         self.stem = stem
         self.connections = nn.ModuleList(connections)
+        for c in connections if delay_bounds is not None else ():
+            c.learn_delay(delay_bounds)
         self.readout = readout
         self.in_channels = in_channels
         self.stability_check = stability_check
@@ -341,8 +345,8 @@ class _Dynamics:
         delayed: dict[int, float] = {}
         for dst, incoming in enumerate(net._incoming):
             for src, c in incoming:
-                if c.delay > 0:
-                    delayed[src] = max(delayed.get(src, 0.0), c.delay)
+                if c.max_delay > 0:
+                    delayed[src] = max(delayed.get(src, 0.0), c.max_delay)
             if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
                 delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
         self.history = carry.history
@@ -351,10 +355,11 @@ class _Dynamics:
             self.history = History(max(delayed.values()), net.dt, leaves=delayed)
             self.history.reset(carry.t, carry.state)
 
-    def _read(self, j: int, delay: float, t: float, y: tuple[Tensor, ...], outs: list[Tensor], own: bool = False) -> Tensor:
+    def _read(self, j: int, delay: "float | Tensor", t: float, y: tuple[Tensor, ...], outs: list[Tensor],
+              own: bool = False) -> Tensor:
         """Area ``j``'s output at ``t - delay`` (``own``: the rates its recurrence reads)."""
         area = self.areas[j]
-        if delay == 0.0 or not self.delays:
+        if not self.delays or (isinstance(delay, float) and delay == 0.0):
             return area.rates(y[j]) if own and self.separate[j] else outs[j]
         assert self.history is not None
         past = self.history.read(j, t - delay, t, y[j])
