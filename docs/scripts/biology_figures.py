@@ -17,12 +17,12 @@ import torch  # noqa: E402
 
 import dynacortex as dc  # noqa: E402
 from dynacortex.figures import save_figure  # noqa: E402
-from dynacortex.layers import Area, Connection, Retina  # noqa: E402
+from dynacortex.layers import Area, Connection, Retina, RetinaConfig  # noqa: E402
 
 
 def retina_figure(out: Path) -> Path:
     model = dc.create_model("dyrcnnx4", channels=(4, 4, 4, 4), in_channels=1, dt=1.0, solver="exp_euler",
-                            t_recurrence=0.0, retina={})
+                            t_recurrence=0.0, retina={"background": 0.0})
     background = torch.full((1, 1, 1, 16, 16), 0.2)
     spot = background.clone()
     spot[..., 6:10, 6:10] = 0.8
@@ -39,7 +39,7 @@ def retina_figure(out: Path) -> Path:
     a.axvspan(0, 500, color="0.9")
     a.set(xlabel="time from spot onset (ms)", ylabel="output (a.u.)", title="spot 0.8 on 0.2 background (centre pixel)")
     a.legend(fontsize=8)
-    ret = Retina(1)
+    ret = Retina(1, RetinaConfig(background=0.0))
     contrasts = torch.logspace(-2, 0, 12)
     for lum in (0.1, 0.4, 0.8):
         peak = []

@@ -1,14 +1,17 @@
 """A retina-like first stage: centre-surround ON/OFF channels with light and contrast adaptation.
 
-For each input channel (or the luminance, ``channels="luminance"``) of the stimulus ``x(t)`` the retina
-integrates four leaky states per pixel:
+For each input channel (or their mean, ``channels="luminance"``) the stimulus is a luminance
+``B + x(t)``: ``x`` is the model's input as everywhere in dynacortex (a blank screen is 0) and
+``B = background`` the luminance of that blank. The retina integrates four leaky states per pixel:
 
-    tau_lum      dm/dt = -m + G_lum * x                                  local mean luminance
+    tau_lum      dm/dt = -m + G_lum * x                                  local mean luminance, minus B
     tau_contrast dg/dt = -g + G_con * |u|                                local contrast
     tau          dr/dt = -r + u / (c50 + g)                              contrast-normalised signal
     tau_transient dz/dt = -z + r                                         slow trace of r
 
-    u = (G_c * x - w_s G_s * x) / (L0 + [m]_+)                           Weber-scaled centre-surround
+    u = (G_c * x - w_s G_s * x + (1 - w_s) B) / (L0 + [B + m]_+)        Weber-scaled centre-surround
+
+so the zero state is the retina adapted to the blank screen (exactly at rest when ``w_s = 1``).
 
 ``G_sigma *`` is a normalised Gaussian blur (replicate padding, so the image border is not an edge);
 ``G_c - w_s G_s`` is the difference of Gaussians (``w_s = 1``: no response to uniform light). Dividing
@@ -24,8 +27,8 @@ are rectified ON and OFF channels of the sustained signal, ``[r]_+`` and ``[-r]_
 Sizes are given in degrees of visual angle and converted with ``pixels_per_degree``; times in ms.
 Defaults: centre 0.1 deg, surround 0.3 deg (Croner & Kaplan 1995 put primate surrounds at several
 centre radii), light adaptation 100 ms, contrast adaptation 100 ms (the fast component in
-Baccus & Meister 2002), integration 10 ms. The stimulus is luminance in [0, 1] (no mean subtraction).
-The retina is a stage of the network's ODE: the same solver, dt and history integrate it.
+Baccus & Meister 2002), integration 10 ms, background 0.5. The retina is a stage of the network's
+ODE: the same solver, dt and history integrate it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class RetinaConfig(BaseModel):
     surround_weight: float = Field(1.0, ge=0, le=1, description="integral of the surround relative to the centre")
     sigma_luminance: float = Field(1.0, gt=0, description="pool of the luminance adaptation (deg)")
     sigma_contrast: float = Field(0.5, gt=0, description="pool of the contrast gain control (deg)")
+    background: float = Field(0.5, ge=0, description="B: luminance of a zero input (the blank screen)")
     dark_luminance: float = Field(0.05, gt=0, description="L0: luminance at which Weber scaling halves")
     c50: float = Field(0.1, gt=0, description="semi-saturation contrast of the gain control")
     tau: float = Field(10.0, gt=0, description="integration time of the output signal (ms)")
@@ -126,8 +130,11 @@ class Retina(nn.Module):
 
     def _contrast(self, x: Tensor, m: Tensor) -> Tensor:
         """``u``: the Weber-scaled centre-surround signal."""
-        dog = gaussian_blur(x, self.k_center) - self.cfg.surround_weight * gaussian_blur(x, self.k_surround)
-        return dog / (self.cfg.dark_luminance + torch.relu(m))
+        cfg = self.cfg
+        dog = gaussian_blur(x, self.k_center) - cfg.surround_weight * gaussian_blur(x, self.k_surround)
+        if cfg.surround_weight != 1.0:
+            dog = dog + (1 - cfg.surround_weight) * cfg.background
+        return dog / (cfg.dark_luminance + torch.relu(cfg.background + m))
 
     def derivative(self, y: Tensor, drive: Tensor) -> Tensor:
         m, g, r, z = y.chunk(4, dim=1)

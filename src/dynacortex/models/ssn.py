@@ -9,8 +9,8 @@ with the paper's k = 0.04, n = 2 (drives in mV, rates in Hz), W_EE = 1.25, W_EI 
 W_II = 0.5, tau_E = 20 ms, tau_I = 10 ms. Weak input: recurrence is weak and the response grows
 supralinearly (~ h^n); strong input: the network becomes inhibition-stabilised, responses grow
 sublinearly and add sublinearly, and extra input to the I population *lowers* its rate (the
-paradoxical response). The input ``x`` has two channels, ``(h_E, h_I)`` in mV; with ``size > 1``
-every position is one such E/I pair and ``kernel_size > 1`` couples neighbours.
+paradoxical response). The input ``x`` has two channels, ``(h_E, h_I)`` in mV; an input of H x W
+positions is a sheet of E/I pairs, and ``kernel_size > 1`` couples neighbours.
 """
 
 from __future__ import annotations
