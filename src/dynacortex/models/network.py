@@ -13,6 +13,11 @@ from the delay history when ``Delta > 0``. ``Delta = 0`` couples areas at the sa
 transmission delay): with an explicit solver a change in one area then reaches the next one step
 later, which is the discretisation and vanishes as dt -> 0.
 
+An area with several populations (:class:`~dynacortex.layers.EIArea`) sends its output (the E rates)
+to other areas, while its recurrence ``J`` reads all its populations. With a ``retina`` (optional first
+stage, :class:`~dynacortex.layers.Retina`) the retina is the input area and the stem becomes its
+connection to the first cortical area. Connection delays may be learnable parameters (``delay_bounds``).
+
 Logits are the readout of the last area (or of the ``readout_from`` areas) at the end of every step:
 ``(B, T, K)``.
 """
@@ -20,7 +25,6 @@ Logits are the readout of the last area (or of the ``readout_from`` areas) at th
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence
 
 import torch
@@ -30,6 +34,7 @@ from torch.utils.checkpoint import checkpoint
 
 from ..dynamics import History, Solver, get_solver, integrate
 from ..layers import Area, Connection
+from .carry import Carry
 
 __all__ = ["AreaNetwork", "Carry", "StabilityError"]
 
@@ -300,27 +305,6 @@ class AreaNetwork(nn.Module):
         if logits is None:
             raise RuntimeError("this network has no readout; use run() and record() instead")
         return logits
-
-
-@dataclass
-class Carry:
-    """What a simulation hands on to its continuation: state, time (ms) and delay history.
-
-    ``rest_until``: the network was at rest (all rates exactly zero) up to this time, so bias-free
-    recurrence reading from before it is skipped; ``-inf`` when unknown. Build one from your own
-    state with ``Carry(state, t)``.
-    """
-
-    state: tuple[Tensor, ...]
-    t: float = 0.0
-    history: Optional[History] = None
-    rest_until: float = float("-inf")
-
-    def detach(self) -> "Carry":
-        """The same carry with the autograd graph cut (for truncated backpropagation through time)."""
-        if self.history is not None:
-            self.history.detach_()
-        return Carry(tuple(s.detach() for s in self.state), self.t, self.history, self.rest_until)
 
 
 class _Dynamics:
