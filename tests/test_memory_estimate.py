@@ -24,3 +24,12 @@ def test_checkpointing_estimate_is_smaller_on_long_runs():
 def test_estimate_input_shape_validated():
     with pytest.raises(ValueError, match="input_shape"):
         dc.estimate_memory(dc.create_model("dyrcnnx4"), (3, 32, 32))
+
+
+def test_checkpointing_every_step_keeps_each_state_once():
+    """With k = 1 the boundaries' delay histories overlap: the estimate counts every state once, so it is
+    below the full estimate (measured 0.48x at the reference configuration, benchmarks/results/memory.json)."""
+    model = dc.create_model("dyrcnnx4", channels=(4, 5, 6, 7))
+    full = dc.estimate_memory(model, (4, 3, 16, 16), n_steps=20)
+    every = [dc.estimate_memory(model, (4, 3, 16, 16), n_steps=20, checkpoint_every=k)["activations"] for k in (1, 2, 4)]
+    assert every[0] < every[1] < every[2] < full["activations"]

@@ -7,8 +7,8 @@ give ``a + b B``. The backward pass adds transient gradients: about three times 
 (gradient of the state, of a stage and of a drive) plus one gradient per parameter.
 
 With ``checkpoint_every = k`` what stays is, per chunk boundary, the state and the delay history
-(``ceil(D/dt) + 1`` states for the largest delay D), plus one chunk recomputed during backward:
-``k / T`` of the full activations.
+(``ceil(D/dt) + 1`` states for the largest delay D; boundaries closer than that share states, so at
+most all ``T + 1`` states), plus one chunk recomputed during backward: ``k / T`` of the full activations.
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ def estimate_memory(model: AreaNetwork, input_shape: tuple[int, ...], n_steps: O
         steps = n_steps if n_steps is not None else rest[0]
         delays = [c.max_delay for c in model.connections] + [a.t_recurrence for a in model.areas if a.recurrence is not None]
         kept = math.ceil(max(delays, default=0.0) / model.dt - 1e-6) + 2  # history + state per boundary
-        full = math.ceil(steps / checkpoint_every) * kept * state + full * min(1.0, checkpoint_every / steps)
+        # consecutive boundaries share history states: at most every state once
+        kept_states = min(steps + 1, math.ceil(steps / checkpoint_every) * kept)
+        full = kept_states * state + full * min(1.0, checkpoint_every / steps)
     param_bytes = sum(q.numel() * q.element_size() for q in model.parameters())
     out = {"activations": full / MB, "transients": 3 * state / MB, "parameters": param_bytes / MB,
            "gradients": param_bytes / MB}
