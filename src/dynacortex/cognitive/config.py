@@ -11,6 +11,7 @@ from typing import Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import load_config
+from ..runs import run_folder
 from ..training.config import ModelSpec, OptimConfig, TrainerConfig
 from .network import MultiAreaConfig
 from .spec import TaskSpec
@@ -40,9 +41,14 @@ class TaskTrainConfig(BaseModel):
     optim: OptimConfig = OptimConfig(lr=3e-3, schedule="none", weight_decay=0.0)
     trainer: TrainerConfig = TrainerConfig(max_epochs=5)
 
+    def resolved(self) -> dict:
+        """The whole config as plain data, the front-end's model defaults filled in."""
+        return {**self.model_dump(mode="json"), "frontend": self.frontend.resolved()}
+
     @property
     def run_dir(self) -> Path:
-        return self.out_dir / self.name
+        """``<out_dir>/<name>-<hash of the resolved config>`` (see :mod:`dynacortex.runs`)."""
+        return run_folder(self.out_dir, self.name, self.resolved())
 
     @classmethod
     def from_yaml(cls, path: "str | Path", overrides: Optional[list[str]] = None) -> "TaskTrainConfig":

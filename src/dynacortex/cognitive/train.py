@@ -30,7 +30,7 @@ def train_task(cfg: TaskTrainConfig, resume: bool = False) -> dict[str, Any]:
     last = run_dir / "checkpoints" / "last.ckpt"
     if resume and not last.is_file():
         raise FileNotFoundError(f"resume: no checkpoint at {last}; start without resume")
-    write_run_files(run_dir, cfg.model_dump(mode="json"), cfg.seed)
+    write_run_files(run_dir, cfg.resolved(), cfg.seed)
     L.seed_everything(cfg.seed, verbose=False)
     module = TaskModule(cfg.model_dump(mode="json"))
     t = cfg.trainer
