@@ -5,7 +5,10 @@ import json
 import pytest
 import torch
 
+from dynacortex.analysis import vector_field
+from dynacortex.analysis.spectrum import dense_jacobian
 from dynacortex.cognitive import Period, TaskSpec, TrialsConfig, get_task, make_batch
+from dynacortex.cognitive.raster import fixation_frame
 from dynacortex.cognitive.analysis import choice_projection, delay_fixed_points, plot_decision_dynamics
 from dynacortex.cognitive.config import TaskTrainConfig
 from dynacortex.cognitive.module import TaskModule
@@ -69,11 +72,15 @@ def test_delay_fixed_points_have_small_residual():
     small = {**TINY["frontend"], "channels": [4, 4, 4, 4]}  # 8 x 8 images: 468 state variables in all
     module = TaskModule({**TINY, "frontend": small, "task": spec.model_dump(mode="json")})
     batch = make_batch(spec, module.test_trials, 16, module.model.dt, torch.Generator().manual_seed(0), False)
-    points = delay_fixed_points(module.model, spec, batch, condition="class", eigs=0)
+    points = delay_fixed_points(module.model, spec, batch, condition="class", eigs=4)
     assert sorted(p.condition for p in points) == [0, 1]
+    vf = vector_field(module.model, fixation_frame(spec, batch.x.shape[2]))
     for p in points:
         assert p.point.converged and p.point.residual < 1e-6  # |F| in rate/ms over all units
         assert set(p.rnn) == {"PPC", "PFC"} and p.rnn["PPC"].shape == (64,)
+        leading = torch.linalg.eigvals(dense_jacobian(vf, p.point.state)).real.max()  # all 468 eigenvalues
+        assert p.stable == bool(leading < 0)  # the check from 4 iterative eigenvalues agrees with the dense one
+        assert p.stable  # untrained: leaky units, recurrent spectral radius 0.9
     with pytest.raises(ValueError, match="condition"):
         delay_fixed_points(module.model, spec, batch, condition="nope")
 
