@@ -82,7 +82,8 @@ def plot(kind: str, out_dir: Path) -> Path:
     rates, times = response(kind)
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
     snapshots = (PULSE_MS, 15.0)
-    panels = [(foot, f"footprint of J ({int((foot != 0).sum())} units)")]
+    n = int((foot != 0).sum())
+    panels = [(foot, f"footprint of J ({n} unit{'s' if n != 1 else ''})")]
     panels += [(rates[int(torch.argmin((times - t).abs()))], f"rates at t = {t:g} ms") for t in snapshots]
     for ax, (maps, title) in zip(axes, panels):
         im = ax.imshow(montage(maps).numpy(), cmap="magma", interpolation="nearest")
