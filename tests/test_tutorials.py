@@ -118,3 +118,22 @@ def test_howto_code_runs(page, tmp_path, monkeypatch, one_thread):
         assert namespace["d"].shape[:1] == (2,) and namespace["d"].shape[-1] == 4  # AA, AB x four areas
     if page == "column_networks":
         assert namespace["rest"].residual < 1e-9 and namespace["rates"].shape[:2] == (31, 1)
+
+
+def test_howto_yaml_configs_validate():
+    """The YAML shown in the how-to guides is accepted by the config classes that read it."""
+    import re
+
+    import yaml
+
+    from dynacortex.experiments import Protocol
+    from dynacortex.training import TrainConfig
+
+    def blocks(page):
+        return [yaml.safe_load(b) for b in
+                re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "howto" / f"{page}.md").read_text(), flags=re.S)]
+
+    (train,) = blocks("your_data")
+    assert TrainConfig(**train).data.name == "folder"
+    (protocol,) = blocks("custom_protocol")
+    assert Protocol(**protocol).length_ms == 120 + 60 + 30 + 60 + 100  # idle + longest condition + tail
