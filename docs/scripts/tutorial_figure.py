@@ -1,7 +1,8 @@
-"""The README/home-page figure: the demo report's time-course panel (``experiments.plots.plot_time_courses``,
-the function the report uses) for the temporal-phenomena tutorial's model on its tiny settings.
+"""The temporal-phenomena tutorial's figure: the report's time-course panel
+(``experiments.plots.plot_time_courses``, the function the experiment report uses) for the tutorial's
+tiny untrained model.
 
-    python docs/scripts/readme_figure.py [OUT_DIR]      # default docs/figures -> demo_timecourses.png
+    python docs/scripts/tutorial_figure.py [OUT_DIR]      # default docs/figures -> tutorial_timecourses.png
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main(out_dir: Path = DOCS / "figures") -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     return plot_time_courses(out["time_ms"], out["evoked"], out["areas"], labels, contrast,
                              "duration protocol: evoked response per area (untrained tiny DyRCNNx4)",
-                             out_dir / "demo_timecourses.png", xlim=(-50, 250))
+                             out_dir / "tutorial_timecourses.png", xlim=(-50, 250))
 
 
 if __name__ == "__main__":
