@@ -116,3 +116,34 @@ def test_context_categorisation_trains_above_chance(tmp_path):
                                           "batches_per_epoch": 150, "task": EASY_CONTEXT.model_dump(mode="json")})
     metrics = train_task(cfg)
     assert metrics["test_accuracy"] > 0.65  # chance 0.5; measured 0.86 on 128 held-out trials (19 s, 1 thread)
+
+
+def test_comparison_with_recordings_finds_a_linear_readout_of_the_model():
+    """Synthetic 'recordings': 30 of PFC's units with random gains plus 1% noise, in 40 ms bins. Predictivity and
+    RSA are high once the conditions differ; shuffling the recording's condition labels destroys the match."""
+    import numpy as np
+    import xarray as xr
+
+    from dynacortex.cognitive.recordings import compare_with_recordings, condition_averages
+
+    spec = get_task("delayed_match_to_sample").model_copy(update={"image_size": 8})
+    small = {**TINY["frontend"], "channels": [4, 4, 4, 4]}
+    torch.manual_seed(0)
+    module = TaskModule({**TINY, "frontend": small, "task": spec.model_dump(mode="json")})
+    batch = make_batch(spec, module.test_trials, 180, module.model.dt, torch.Generator().manual_seed(0), False)
+    by = ("class", "test_class")
+    avg = condition_averages(module.model, batch, "PFC", by)
+    assert avg.dims == ("condition", "time_ms", "unit") and avg.sizes["condition"] == 9 and avg.sizes["unit"] == 64
+    rng = np.random.default_rng(0)
+    times = np.arange(700.0, 881.0, 40.0)  # test and response periods: the conditions differ
+    mixed = avg.interp(time_ms=times).values[..., rng.permutation(64)[:30]] * rng.uniform(0.5, 2.0, size=30)
+    data = mixed + 0.01 * mixed.std() * rng.normal(size=mixed.shape)
+    recording = xr.DataArray(data, dims=("condition", "time_ms", "neuron"),
+                             coords={"condition": avg.condition.values, "time_ms": times})
+    scores = compare_with_recordings(module.model, batch, recording, "PFC", by, folds=3)
+    assert (scores.predictivity > 0.8).all() and float(scores.rsa.mean()) > 0.6  # measured 0.93-0.97 and 0.73
+    shuffled = recording.copy(data=data[rng.permutation(9)])
+    assert float(compare_with_recordings(module.model, batch, shuffled, "PFC", by, folds=3).rsa.mean()) < 0.3  # -0.2
+    with pytest.raises(ValueError, match="conditions"):
+        compare_with_recordings(module.model, batch, recording.assign_coords(condition=[f"x{i}" for i in range(9)]),
+                                "PFC", by)
