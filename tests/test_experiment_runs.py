@@ -230,3 +230,22 @@ def test_compare_puts_experiments_side_by_side(tmp_path):
     assert set(table) == {"linear", "inhibited"}
     assert table["inhibited"]["A0"]["adaptation_index"] > 0.4 > table["linear"]["A0"]["adaptation_index"]
     assert "summation_exponent" in table["linear"]["A1"] and (tmp_path / "cmp" / "comparison.png").is_file()
+
+
+def test_protocols_record_what_retina_and_ei_areas_send_on(tmp_path):
+    """Units and responses are those of each area's output: the retina's ON/OFF channels (fewer than its
+    states without transient channels) and the E populations of E/I areas."""
+    import dynacortex as dc
+
+    model = dc.create_model("dyrcnnx4", channels=(4, 4, 4, 4), in_channels=1, populations="ei", dt=2.0,
+                            retina={"transient": False})
+    proto = get_protocol("duration", durations_ms=[10], idle_ms=10, tail_ms=10)
+    images = positive_images(2, 8)
+    ds = open_recording(run_protocol(model, proto, images, tmp_path / "d.zarr", n_units=10_000, progress=False))
+    assert ds.sizes["unit_retina"] == 2 * 8 * 8 and ds.sizes["unit_V1"] == 4 * 8 * 8  # ON/OFF; E only
+    frames = torch.stack([proto.timeline(2.0).frames(images, n) for n in range(ds.sizes["time_ms"])], dim=1)
+    with record(model) as rec, torch.no_grad():
+        model(frames)
+    for k, area in enumerate(model.area_names):
+        got = torch.tensor(ds.response.isel(area=k).values).flatten(0, 1)
+        assert torch.allclose(got, rec[area].flatten(2).mean(-1), atol=1e-6)

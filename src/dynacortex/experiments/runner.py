@@ -108,7 +108,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     with torch.no_grad():
         probe_logits, probe_carry = model.run(images[:1], n_steps=1)
     n_classes = None if probe_logits is None else probe_logits.shape[-1]
-    shapes = [s.shape[1:] for s in probe_carry.state]
+    shapes = [a.output(s).shape[1:] for a, s in zip(model.areas, probe_carry.state)]  # what each area sends on
     units = [u.to(p.device) for u in _unit_subsets(shapes, n_units, seed)] if n_units else []
     taus = {a.name: a.tau if isinstance(a.tau, float) else a.tau.detach().flatten().tolist() for a in model.areas}
     meta = {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
