@@ -1,4 +1,5 @@
-"""Figures of docs/biology.md: the retina's step and contrast responses, the SSN regime, a learned delay.
+"""Figures of docs/biology.md: the retina's step and contrast responses, the SSN regime, a learned delay,
+and the ECoG proxy next to the mean rate.
 
     python docs/scripts/biology_figures.py [OUT_DIR]      (default docs/figures; about 20 s on one core)
 """
@@ -122,9 +123,41 @@ def delay_figure(out: Path) -> Path:
     return save_figure(fig, out / "learnable_delay.png")
 
 
+def ecog_figure(out: Path) -> Path:
+    import tempfile
+
+    from dynacortex.experiments import get_protocol, open_recording, run_protocol
+    from dynacortex.experiments.signals import SignalConfig
+
+    torch.manual_seed(0)
+    model = dc.create_model("dyrcnnx4", channels=(8, 8, 8, 8), in_channels=1, recurrence_gain=0.9, dt=2.0)
+    images = torch.zeros(2, 1, 16, 16)
+    images[:, :, 9:15, 1:7] = 1.0  # a patch in the lower left of the visual field
+    proto = get_protocol("duration", durations_ms=[33, 133], idle_ms=100.0, tail_ms=150.0)
+    signals = {"mean over all units": "mean",
+               "ECoG proxy over the patch": SignalConfig(kind="ecog", center=(0.75, 0.25), radius=0.15),
+               "ECoG proxy, opposite corner": SignalConfig(kind="ecog", center=(0.25, 0.75), radius=0.15)}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (label, sig) in enumerate(signals.items()):
+            ds = open_recording(run_protocol(model, proto, images, Path(tmp) / f"{i}.zarr", signal=sig, n_units=0,
+                                             progress=False))
+            r = ds.response.sel(condition=ds.condition.values[1]).mean("image")
+            for ax, area in zip(axes, ("V1", "IT")):
+                trace = r.sel(area=area)
+                ax.plot(ds.time_ms, trace - float(trace.sel(time_ms=slice(-50, 0)).mean()), label=label)
+    for ax, area in zip(axes, ("V1", "IT")):
+        ax.axvspan(0, 133, color="0.9")
+        ax.set(title=f"{area}: 133 ms patch", xlabel="time from onset (ms)", ylabel="evoked signal (a.u.)",
+               xlim=(-50, 280))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, out / "ecog_proxy.png")
+
+
 def main(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [retina_figure(out), ssn_figure(out), delay_figure(out)]
+    return [retina_figure(out), ssn_figure(out), delay_figure(out), ecog_figure(out)]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 import typer
 
@@ -105,6 +105,10 @@ def experiment_run(
                                                                   "(with one built-in --protocol)."),
     resume: bool = typer.Option(False, "--resume", help="Continue interrupted runs after their last complete "
                                                         "batch of images (same model, images and settings)."),
+    signal: str = typer.Option("mean", help="Population signal per area: mean (all units) or ecog (rectified "
+                                            "activity under a Gaussian electrode footprint)."),
+    aperture_radius: float = typer.Option(0.25, help="ecog: footprint SD as a fraction of the image width."),
+    aperture_center: Tuple[float, float] = typer.Option((0.5, 0.5), help="ecog: electrode (row, column) in [0, 1]."),
 ) -> None:
     """Run protocols on a trained model and stream the recordings to OUT/<protocol>.zarr.
 
@@ -117,19 +121,24 @@ def experiment_run(
       dynacortex experiment run --checkpoint CKPT --protocol duration --set "durations_ms=[17, 67]" --out runs/exp
     """
     from .experiments.cli_support import resolve_protocols
+    from .experiments.signals import SignalConfig
     from .experiments.suite import load_trained, run_experiments, test_images
     from .runs import write_provenance
 
     protocols = resolve_protocols(protocol or [], set_ or [])
+    try:
+        population = SignalConfig(kind=signal, center=aperture_center, radius=aperture_radius)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--signal / --aperture-center / --aperture-radius") from e
     model, cfg = load_trained(checkpoint)
     images, labels, ids = test_images(cfg.data, per_class, cfg.seed)
     attrs = {"model": cfg.model.model_dump(mode="json"), "data": cfg.data.model_dump(mode="json"),
              "checkpoint": str(checkpoint.resolve())}
     paths = run_experiments(model, images, labels, out, protocols, image_ids=ids, batch_size=batch_size,
-                            n_units=n_units, attrs=attrs, resume=resume)
+                            n_units=n_units, attrs=attrs, resume=resume, signal=population)
     write_provenance(out, checkpoint, cfg.resolved(), {
         "protocols": sorted(paths), "protocol_overrides": list(set_ or []), "per_class": per_class,
-        "batch_size": batch_size, "n_units": n_units})
+        "batch_size": batch_size, "n_units": n_units, "signal": population.model_dump(mode="json")})
     for p in paths.values():
         typer.echo(f"recording: {p.resolve()}")
     typer.echo(f"next: dynacortex experiment report {out}")

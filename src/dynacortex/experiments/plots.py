@@ -31,7 +31,8 @@ def _panels(n: int, width: float = 3.6, height: float = 3.0, sharey: bool = Fals
 
 
 def plot_time_courses(t: np.ndarray, d: np.ndarray, areas: list[str], conditions: list[str], contrast: np.ndarray,
-                      title: str, path: Path, xlim: Optional[tuple[float, float]] = None) -> Path:
+                      title: str, path: Path, xlim: Optional[tuple[float, float]] = None,
+                      ylabel: str = "evoked population rate (a.u.)") -> Path:
     """Evoked response (image mean minus baseline) per area (panel) and condition (line); the stimulus
     of each condition is drawn as a bar under the axis."""
     fig, axes = _panels(len(areas))
@@ -50,7 +51,7 @@ def plot_time_courses(t: np.ndarray, d: np.ndarray, areas: list[str], conditions
         ax.set_xlabel("time from onset (ms)")
         if xlim:
             ax.set_xlim(*xlim)
-    axes[0].set_ylabel("evoked population rate (a.u.)")
+    axes[0].set_ylabel(ylabel)
     axes[-1].legend(fontsize=7, loc="upper right")
     fig.suptitle(title)
     fig.tight_layout()

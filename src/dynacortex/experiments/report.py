@@ -55,9 +55,12 @@ def experiment_figures(recordings: dict[str, Any], metrics: dict[str, Any], fold
     for name, ds in recordings.items():
         t, d = evoked(ds)
         conds = [str(c) for c in ds.condition.values]
-        figs.append((f"{name}: evoked population response per area and condition (bars: stimulus on)",
+        ecog = ds.attrs.get("signal", {}).get("kind") == "ecog"
+        figs.append((f"{name}: evoked {'ECoG proxy' if ecog else 'population response'} per area and condition "
+                     "(bars: stimulus on)",
                      plots.plot_time_courses(t, d, [str(a) for a in ds.area.values], conds, ds.contrast.values,
-                                             f"{name} protocol", folder / f"{name}_time_courses.png", xlim=(-50, t[-1]))))
+                                             f"{name} protocol", folder / f"{name}_time_courses.png", xlim=(-50, t[-1]),
+                                             ylabel="evoked ECoG proxy (a.u.)" if ecog else "evoked population rate (a.u.)")))
     for p in PHENOMENA:
         if p.key in metrics and p.figure is not None:
             caption, file, plot = p.figure
@@ -90,5 +93,7 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
         checks.append(f"Baseline check: the blank trial stays within {100 * drift[worst]:.2g}% of the evoked peak "
                       f"({worst})" + (" - settled." if drift[worst] < 0.05 else
                                       " - the model had not settled during the idle time; lengthen idle_ms."))
+    signals = sorted({str(ds.response.attrs.get("units", "")) for ds in recordings.values()})
+    checks.append(f"Population signal: {'; '.join(signals)} (see dynacortex.experiments.signals).")
     return write_report(folder / "report.html", title, scalars or {}, figs,
                         [*notes, *readings(metrics, chance), *checks], tables)

@@ -6,8 +6,8 @@ together for all conditions; the simulation is cut wherever a frame changes (a s
 once for many steps) and continued with its :class:`~dynacortex.models.Carry`.
 
 Recorded per step (the end of each step, ``time_ms`` from the first onset):
-- ``response`` (condition, image, time_ms, area): the population response, each area's rate
-  averaged over all its units;
+- ``response`` (condition, image, time_ms, area): the population signal of each area, by default its
+  rate averaged over all its units, or an ECoG proxy (``signal``, see :mod:`.signals`);
 - ``units_<area>`` (condition, image, time_ms, unit_<area>): the rates of a fixed random subset of
   ``n_units`` units (flat indices into (C, H, W) in the coordinate), for decoding (none if 0);
 - ``logits`` (condition, image, time_ms, class) when the model has a readout;
@@ -29,23 +29,24 @@ from torch import Tensor
 from ..files import write_error
 from ..models import AreaNetwork
 from .protocols import Protocol
+from .signals import PopulationSignal, SignalConfig
 from .store import ZarrWriter
 
 __all__ = ["run_protocol"]
 
 
 class _Probe:
-    """Observer: population response and the unit subset of each area, one entry per step."""
+    """Observer: population signal and the unit subset of each area, one entry per step."""
 
-    def __init__(self, model: AreaNetwork, units: list[Tensor]):
-        self.areas, self.units = list(model.areas), units
+    def __init__(self, model: AreaNetwork, units: list[Tensor], signal: PopulationSignal):
+        self.areas, self.units, self.signal = list(model.areas), units, signal
         self.response: list[Tensor] = []
         self.unit_rates: list[list[Tensor]] = []
 
     def __call__(self, t: float, y: tuple[Tensor, ...]) -> None:
-        rates = [a.output(yi).flatten(1) for a, yi in zip(self.areas, y)]
-        self.response.append(torch.stack([r.mean(1) for r in rates], dim=1))
-        self.unit_rates.append([r[:, idx] for r, idx in zip(rates, self.units)])
+        rates = [a.output(yi) for a, yi in zip(self.areas, y)]
+        self.response.append(self.signal(rates))
+        self.unit_rates.append([r.flatten(1)[:, idx] for r, idx in zip(rates, self.units)])
 
 
 class _Blocks:
@@ -90,9 +91,10 @@ def _unit_subsets(shapes: list[torch.Size], n_units: int, seed: int) -> list[Ten
 def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "str | Path", *,
                  labels: Optional[Tensor] = None, image_ids: Optional[Tensor] = None, batch_size: int = 64,
                  n_units: int = 128, chunk_steps: int = 100, seed: int = 0, attrs: Optional[dict[str, Any]] = None,
-                 progress: bool = True, resume: bool = False) -> Path:
+                 progress: bool = True, resume: bool = False, signal: "str | SignalConfig" = "mean") -> Path:
     """Simulate every condition of ``protocol`` on normalised ``images`` (N, C, H, W); write the zarr
     store ``out`` and return its path. ``batch_size``: trials (conditions x images) per simulation.
+    ``signal``: what ``response`` holds, ``"mean"``, ``"ecog"`` or a :class:`SignalConfig` (an aperture).
     ``resume``: continue an interrupted run of the same model, protocol, images and settings after its
     last complete batch of images (the result equals an uninterrupted run)."""
     if images.dim() != 4 or images.shape[0] < 1:
@@ -110,14 +112,16 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     n_classes = None if probe_logits is None else probe_logits.shape[-1]
     shapes = [a.output(s).shape[1:] for a, s in zip(model.areas, probe_carry.state)]  # what each area sends on
     units = [u.to(p.device) for u in _unit_subsets(shapes, n_units, seed)] if n_units else []
+    population = PopulationSignal(signal, shapes, p)
     taus = {a.name: a.tau if isinstance(a.tau, float) else a.tau.detach().flatten().tolist() for a in model.areas}
     meta = {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
-            "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed}
+            "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed,
+            "signal": population.cfg.model_dump(mode="json")}
     writer = ZarrWriter(out, meta, _fingerprint(model, images, labels, meta, (batch_size, chunk_steps)), resume)
     was_training = model.training
     try:
         names = _layout(writer, model.area_names, protocol, tl, shapes, units, n_classes, (n_img, per_batch, chunk_steps),
-                        labels, image_ids)
+                        labels, image_ids, population.cfg.describe())
         pieces = tl.pieces(chunk_steps)
         bar = _progress(progress, -(-n_img // per_batch) * len(pieces), f"{protocol.name}")
         model.eval()
@@ -129,7 +133,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
             blocks = _Blocks(writer, n_cond, batch, chunk_steps, names)
             carry = None
             for a, b in pieces:
-                probe = _Probe(model, units)
+                probe = _Probe(model, units, population)
                 with model.observe(probe), torch.no_grad():
                     logits, carry = model.run(tl.frames(images, a, batch), n_steps=b - a, carry=carry)
                 arrays = {"response": torch.stack(probe.response, 1)}
@@ -163,7 +167,7 @@ def _fingerprint(model: AreaNetwork, images: Tensor, labels: Optional[Tensor], m
 
 def _layout(writer: ZarrWriter, area_names: list[str], protocol: Protocol, tl: Any, shapes: list[torch.Size],
             units: list[Tensor], n_classes: Optional[int], sizes: tuple[int, int, int], labels: Optional[Tensor],
-            image_ids: Optional[Tensor]) -> list[str]:
+            image_ids: Optional[Tensor], signal: str) -> list[str]:
     """Create coordinates and (empty) variables; return the names of the variables written per step."""
     (n_img, per_batch, chunk), n_cond, T = sizes, len(protocol.conditions), tl.n_steps
     writer.coord("condition", ["condition"], [c.label for c in protocol.conditions])
@@ -177,7 +181,7 @@ def _layout(writer: ZarrWriter, area_names: list[str], protocol: Protocol, tl: A
         writer.coord("label", ["image"], labels.numpy())
         coords.append("label")
     writer.variable("response", ["condition", "image", "time_ms", "area"], (n_cond, n_img, T, len(shapes)),
-                    (1, per_batch, chunk, len(shapes)), coords, attrs={"units": "rate (a.u.), mean over all units"})
+                    (1, per_batch, chunk, len(shapes)), coords, attrs={"units": signal})
     names = ["response"]
     for area, shape, idx in zip(area_names, shapes, units):  # (no units: nothing)
         dim = f"unit_{area}"

@@ -20,6 +20,7 @@ from ..models import AreaNetwork, create_model
 from ..training import DataConfig, TrainConfig, load_checkpoint
 from .protocols import Protocol, get_protocol, list_protocols
 from .runner import run_protocol
+from .signals import SignalConfig
 
 __all__ = ["load_trained", "test_images", "run_experiments"]
 
@@ -56,9 +57,9 @@ def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "st
                     protocols: Sequence["str | Protocol"] = tuple(list_protocols()), *,
                     image_ids: Optional[Tensor] = None, batch_size: int = 64, n_units: int = 128,
                     attrs: Optional[dict[str, Any]] = None, progress: bool = True,
-                    resume: bool = False) -> dict[str, Path]:
+                    resume: bool = False, signal: "str | SignalConfig" = "mean") -> dict[str, Path]:
     """Run each protocol (a name or a :class:`Protocol`) and return ``{name: store path}``.
-    ``resume``: continue interrupted runs (see :func:`run_protocol`).
+    ``resume``: continue interrupted runs; ``signal``: the population signal (see :func:`run_protocol`).
 
     The unit subset (``n_units``) is recorded for ``memory`` and user-defined protocols only; the
     other built-ins need the population response alone, which keeps their stores small.
@@ -71,5 +72,5 @@ def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "st
         units = 0 if proto.name in builtin else n_units
         paths[proto.name] = run_protocol(model, proto, images, out / f"{proto.name}.zarr", labels=labels,
                                          image_ids=image_ids, batch_size=batch_size, n_units=units, attrs=attrs,
-                                         progress=progress, resume=resume)
+                                         progress=progress, resume=resume, signal=signal)
     return paths
