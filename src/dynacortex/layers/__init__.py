@@ -1,4 +1,4 @@
-"""Building blocks of area networks: areas, recurrence types, connections, activations."""
+"""Building blocks of area networks: areas (single or E/I populations), recurrence types, connections, activations, the retina."""
 
 from .activations import Supralinear, get_activation, list_activations
 from .area import Area
