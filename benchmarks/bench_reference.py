@@ -9,6 +9,10 @@ interleaved repeat by repeat so that machine noise hits them alike; medians are 
 and is skipped when absent.
 
     python benchmarks/bench_reference.py --recurrence full self depthpointwise --repeats 5
+    python benchmarks/bench_reference.py --precision bf16 --json benchmarks/results/bf16.json
+
+DynVision always runs in fp32 (the issue's goals compare bf16 autocast against DynVision's fp32);
+``--nchw`` runs dynacortex and the floor in the plain NCHW memory order (the before of channels-last).
 """
 
 from __future__ import annotations
@@ -48,11 +52,14 @@ def main():
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", choices=["32", "bf16"], default="32")
+    ap.add_argument("--nchw", action="store_true", help="plain NCHW memory order instead of channels-last")
     ap.add_argument("--dynvision-python", default=os.environ.get("DYNVISION_PYTHON", "/tmp/anchor-venv/bin/python"))
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "reference.json")
     args = ap.parse_args()
     cfg = BenchConfig(recurrence=args.recurrence, batch=args.batch, steps=args.steps, size=args.size,
-                      repeats=args.repeats, threads=args.threads)
+                      repeats=args.repeats, threads=args.threads, precision=args.precision,
+                      channels_last=not args.nchw)
     have_dv = Path(args.dynvision_python).exists() and ANCHOR.exists()
     others = {"dynvision": lambda rc: dynvision_ms(args.dynvision_python, rc, cfg)} if have_dv else {}
     result = bench(cfg, others)

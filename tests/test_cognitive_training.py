@@ -151,8 +151,8 @@ def test_comparison_with_recordings_finds_a_linear_readout_of_the_model():
 
 # delayed match-to-sample at short periods. Match is the XOR of the sample's and the test's class: ReLU or tanh RNNs
 # stayed at the majority answer (0.57) for 1000 batches, while quadratic units (supralinear, k relu(x)^2) multiply
-# the remembered sample's drive with the test's and learn it after a plateau of ~250-550 batches (seed dependent;
-# seed 1 had not left it after 700; see docs/cognitive.md)
+# the remembered sample's drive with the test's and learn it after a plateau of ~250-600 batches (seed dependent;
+# seed 1 had not left it after 700, seed 3 not after 600; rounding moves it; see docs/cognitive.md)
 EASY_DMS = TaskSpec(
     name="dms_tiny", trials=TrialsConfig(generator="match", classes=[0, 1]),
     periods=[Period(name="fixation", duration_ms=40, show=["fixation"]),
@@ -166,6 +166,6 @@ def test_delayed_match_to_sample_trains_above_chance(tmp_path, one_thread):
     network = {**TINY["network"], "dale": False, "activation": "supralinear",
                "areas": [{"name": "R", "units": 128, "tau_ms": 40.0}]}
     cfg = TaskTrainConfig.model_validate({**TINY, "name": "dms", "seed": 2, "out_dir": str(tmp_path), "network": network,
-                                          "batches_per_epoch": 450, "task": EASY_DMS.model_dump(mode="json")})
+                                          "batches_per_epoch": 600, "task": EASY_DMS.model_dump(mode="json")})
     metrics = train_task(cfg)
     assert metrics["test_accuracy"] > 0.75  # measured 1.00 on 128 held-out trials (chance 0.5)

@@ -7,7 +7,8 @@ of ``dt``:
     r_a <- r_a + dt/tau (relu(I_a) - r_a),   I_a = W_ff r_prev + J r_a(t - t_rc) + skip
 
 Used by the benchmark (``dynacortex bench``, ``benchmarks/bench_reference.py``) as the lower bound
-on time, and by the tests as an independent check of the model's output.
+on time, and by the tests as an independent check of the model's output. It keeps the model's memory
+order (``model.channels_last``), so that the comparison is like for like.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def floor_forward(model, x: Tensor) -> Tensor:
     a = model.dt / v1.tau
     k = round(v1.t_recurrence / model.dt)
     b, t = x.shape[:2]
-    stem = _conv(model.stem, x.flatten(0, 1)).unflatten(0, (b, t)).unbind(1)
+    fmt = torch.channels_last if model.channels_last else torch.contiguous_format
+    stem = _conv(model.stem, x.flatten(0, 1).contiguous(memory_format=fmt)).unflatten(0, (b, t)).unbind(1)
     h, w = x.shape[-2:]
     shapes = [(36, h, w), (64, h // 2, w // 2), (121, h // 4, w // 4), (256, h // 8, w // 8)]
     shapes = [(area.channels, *s[1:]) for area, s in zip(model.areas, shapes)]
-    r = [x.new_zeros(b, *s) for s in shapes]
+    r = [x.new_zeros(b, *s).contiguous(memory_format=fmt) for s in shapes]
     past = [r]  # past[-1 - k] is the state k steps ago
     logits = []
     rec = [area.recurrence for area in model.areas]

@@ -15,7 +15,8 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable, Mapping, Optional
+from contextlib import nullcontext
+from typing import Callable, Literal, Mapping, Optional
 
 import torch
 import torch.nn.functional as F
@@ -44,6 +45,8 @@ class BenchConfig(BaseModel):
     repeats: int = Field(5, ge=1)
     threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: leave as is)")
     seed: int = 0
+    channels_last: bool = Field(True, description="the models' memory order (False: the plain NCHW order)")
+    precision: Literal["32", "bf16"] = Field("32", description="'bf16': dynacortex and the floor under bf16 autocast")
 
 
 def time_fwd_bwd(forward: Callable[[], Tensor], params: list[torch.nn.Parameter], y: Tensor, k: int) -> float:
@@ -74,9 +77,16 @@ def bench(cfg: BenchConfig, others: Optional[Mapping[str, Callable[[str], Option
     bar = tqdm(total=len(cfg.recurrence) * cfg.repeats, desc="bench", unit="repeat", disable=not progress)
     for rc in cfg.recurrence:
         torch.manual_seed(cfg.seed)
-        model = create_model("dyrcnnx4", recurrence=rc, **REFERENCE_DYNAMICS)
+        model = create_model("dyrcnnx4", recurrence=rc, channels_last=cfg.channels_last, **REFERENCE_DYNAMICS)
         params = list(model.parameters())
-        runs = {"dynacortex": lambda: model(x), "floor": lambda: floor_forward(model, x)}
+
+        def under_precision(fwd: Callable[[], Tensor]) -> Callable[[], Tensor]:
+            def run() -> Tensor:
+                with torch.autocast("cpu", dtype=torch.bfloat16) if cfg.precision == "bf16" else nullcontext():
+                    return fwd()
+            return run
+
+        runs = {"dynacortex": under_precision(lambda: model(x)), "floor": under_precision(lambda: floor_forward(model, x))}
         times: dict[str, list[float]] = {name: [] for name in [*runs, *(others or {})]}
         for fwd in runs.values():  # warm-up
             time_fwd_bwd(fwd, params, y, 10)

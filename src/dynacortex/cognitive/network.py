@@ -179,6 +179,7 @@ class MultiAreaRNN(AreaNetwork):
             in_channels=frontend.in_channels, dt=frontend.dt, solver=frontend.solver,
             stability_check=frontend.stability_check, allow_unstable=frontend.allow_unstable,
             stimulus_paths=list(frontend.stimulus_paths.items()), readout_from=[last.name],
+            channels_last=frontend.channels_last,
         )
         self.config = cfg
         self.n_frontend_areas = len(names)

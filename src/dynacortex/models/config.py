@@ -32,6 +32,7 @@ class NetworkConfig(BaseModel):
     retina: Optional[RetinaConfig] = Field(None, description="a retina stage before the stem (None: none)")
     learn_delays: bool = Field(False, description="every connection's delay becomes a parameter in delay_bounds")
     delay_bounds: tuple[float, float] = Field((0.0, 50.0), description="(lo, hi) of learnable delays (ms)")
+    channels_last: bool = Field(True, description="channels-last memory order (same values, faster convolutions)")
 
     @field_validator("delay_bounds")
     @classmethod
@@ -64,7 +65,8 @@ class NetworkConfig(BaseModel):
         return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
                     stability_check=self.stability_check, allow_unstable=self.allow_unstable,
                     retina=Retina(self.in_channels, self.retina) if self.retina else None,
-                    delay_bounds=self.delay_bounds if self.learn_delays else None)
+                    delay_bounds=self.delay_bounds if self.learn_delays else None,
+                    channels_last=self.channels_last)
 
 
 def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> tuple[float, ...]:

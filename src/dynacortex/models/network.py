@@ -62,6 +62,8 @@ class AreaNetwork(nn.Module):
         retina: an optional first stage (:class:`~dynacortex.layers.Retina`): it receives the stimulus,
             and ``stem`` (and every stimulus path) then reads the retina's output after ``retina.delay`` ms.
         delay_bounds: ``(lo, hi)`` ms: every connection's delay becomes a learnable parameter in these bounds.
+        channels_last: keep 4-d weights, drives and states in channels-last memory order (NHWC strides);
+            the values are the same, convolutions and pooling are faster (see ``docs/benchmarks.md``).
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class AreaNetwork(nn.Module):
         readout_from: Optional[Sequence[str]] = None,
         retina: Optional[nn.Module] = None,
         delay_bounds: Optional[tuple[float, float]] = None,
+        channels_last: bool = True,
     ):
         super().__init__()
         if retina is not None:  # the retina becomes the input area; the stem and paths read its output
@@ -124,6 +127,7 @@ class AreaNetwork(nn.Module):
         self._drive_shapes: dict[tuple, torch.Size] = {}  # stimulus (C, H, W) -> input-area drive shape
         self.dt = dt
         self.solver = solver
+        self.channels_last = channels_last
 
     @contextmanager
     def observe(self, fn: Observer) -> Iterator[Observer]:
@@ -147,6 +151,20 @@ class AreaNetwork(nn.Module):
         self._dt = float(value)
         if hasattr(self, "_solver"):
             self._check_step()
+
+    @property
+    def channels_last(self) -> bool:
+        """Whether weights, drives and states are kept in channels-last memory order (setting it converts the weights)."""
+        return self._memory_format is torch.channels_last
+
+    @channels_last.setter
+    def channels_last(self, on: bool) -> None:
+        self._memory_format = torch.channels_last if on else torch.contiguous_format
+        self.to(memory_format=self._memory_format)
+
+    def _formatted(self, t: Tensor) -> Tensor:
+        """``t`` in the network's memory order when it is an image batch ``(B, C, H, W)``."""
+        return t.contiguous(memory_format=self._memory_format) if t.dim() == 4 else t
 
     @property
     def solver(self) -> Solver:
@@ -195,7 +213,7 @@ class AreaNetwork(nn.Module):
     def _drives(self, frames: Tensor) -> dict[int, Tensor]:
         """Stimulus drive per area index, ``(B, T or 1, C, H, W)``: stem (and paths) applied to all frames at once."""
         b, t = frames.shape[:2]
-        stem = self.stem(frames.flatten(0, 1))
+        stem = self.stem(self._formatted(frames.flatten(0, 1)))
         drives = {0: stem.unflatten(0, (b, t))}  # replaced if the input area has a path of its own
         for name, path in self.stimulus_paths.items():
             drives[self.area_names.index(name)] = path(stem).unflatten(0, (b, t))
@@ -216,7 +234,7 @@ class AreaNetwork(nn.Module):
 
     def initial_state(self, batch: int, drive_shape: torch.Size, like: Tensor) -> tuple[Tensor, ...]:
         """Zero state of every area."""
-        return tuple(like.new_zeros((batch, *s)) for s in self.state_shapes(drive_shape))
+        return tuple(self._formatted(like.new_zeros((batch, *s))) for s in self.state_shapes(drive_shape))
 
     def run(self, x: Tensor, n_steps: Optional[int] = None, carry: Optional["Carry"] = None,
             checkpoint_every: Optional[int] = None) -> tuple[Optional[Tensor], "Carry"]:
