@@ -103,13 +103,11 @@ class Area(nn.Module):
         """The state under a constant ``drive`` without recurrence: ``Phi(I)`` (voltage form: ``I``)."""
         return self.phi(drive) if self.form == "rate" else drive
 
-    def derivative(self, y: Tensor, drive: Tensor) -> Tensor:
-        """``dy/dt`` for state ``y`` and total input current ``drive``."""
+    def derivative(self, y: Tensor, drive: Tensor, scale: "float | Tensor" = 1.0) -> Tensor:
+        """``scale * dy/dt`` for state ``y`` and total input current ``drive`` (``scale``: a solver's step
+        weight, folded into the one multiply by ``1/tau``)."""
         target = self.phi(drive) if self.form == "rate" else drive
-        tau = self.tau
-        if isinstance(tau, float):
-            return (target - y) * (1.0 / tau)
-        return (target - y) / tau
+        return (target - y) * (scale / self.tau)
 
     def extra_repr(self) -> str:
         return f"name={self.name}, channels={self.channels}, form={self.form}, t_recurrence={self.t_recurrence:g} ms"

@@ -136,13 +136,13 @@ class Retina(nn.Module):
             dog = dog + (1 - cfg.surround_weight) * cfg.background
         return dog / (cfg.dark_luminance + torch.relu(cfg.background + m))
 
-    def derivative(self, y: Tensor, drive: Tensor) -> Tensor:
+    def derivative(self, y: Tensor, drive: Tensor, scale: "float | Tensor" = 1.0) -> Tensor:
         m, g, r, z = y.chunk(4, dim=1)
         x = self._luminance(drive)
         u = self._contrast(x, m)
         target = torch.cat([gaussian_blur(x, self.k_luminance), gaussian_blur(u.abs(), self.k_contrast),
                             u / (self.cfg.c50 + g), r], dim=1)
-        return (target - y) / self._tau
+        return (target - y) * (scale / self._tau)
 
     def steady_state(self, drive: Tensor) -> Tensor:
         """The state after adapting to a static stimulus ``drive`` for long."""

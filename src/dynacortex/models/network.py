@@ -32,18 +32,12 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.utils.checkpoint import checkpoint
 
-from ..dynamics import History, Solver, get_solver, integrate
+from ..dynamics import Solver, get_solver, integrate
 from ..layers import Area, Connection
 from .carry import Carry
+from .field import NetworkField, Observer, StabilityError
 
 __all__ = ["AreaNetwork", "Carry", "StabilityError"]
-
-Observer = Callable[[float, tuple[Tensor, ...]], None]
-
-
-class StabilityError(FloatingPointError):
-    """A state became NaN or Inf during a simulation with ``stability_check=True``."""
-
 
 class AreaNetwork(nn.Module):
     """Areas + delayed connections + a readout, integrated by a dynacortex solver.
@@ -270,7 +264,7 @@ class AreaNetwork(nn.Module):
 
     def _simulate(self, frames: Tensor, n_steps: int, carry: "Carry",
                   observers: Optional[list[Optional[Observer]]] = None) -> tuple[Optional[Tensor], "Carry"]:
-        dyn = _Dynamics(self, self._drives(frames), carry, list(self._observers) if observers is None else observers)
+        dyn = NetworkField(self, self._drives(frames), carry, list(self._observers) if observers is None else observers)
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
@@ -295,7 +289,7 @@ class AreaNetwork(nn.Module):
         the delayed system (at a fixed point the delayed and current states agree)."""
         frames, _ = self._frames(x, 1)
         drives = self._drives(frames)
-        dyn = _Dynamics(self, drives, Carry((), t=0.0), [], delays=False)
+        dyn = NetworkField(self, drives, Carry((), t=0.0), [], delays=False)
         return (lambda y: dyn(0.0, y)), self.state_shapes(drives[0].shape[2:])
 
     def feedforward(self, x: Tensor) -> Tensor:
@@ -323,79 +317,3 @@ class AreaNetwork(nn.Module):
         if logits is None:
             raise RuntimeError("this network has no readout; use run() and record() instead")
         return logits
-
-
-class _Dynamics:
-    """One simulation's vector field: the network plus its stimulus, history and outputs."""
-
-    def __init__(self, net: AreaNetwork, drives: dict[int, Tensor], carry: Carry, observers: list[Optional[Observer]],
-                 delays: bool = True):
-        self.net = net
-        self.delays = delays  # False: every delay read as 0 (the delay-free system)
-        # observers, or in the recomputation of a checkpointed chunk their `replay` methods (which
-        # repeat the tensor work so the recomputed graph matches, and keep no record)
-        self.observers = observers
-        self.silent_before = carry.rest_until + 1e-9 * net.dt
-        # unbind: one backward node for all frames, not one zero-filled copy per step
-        self.frames = {i: d.unbind(1) for i, d in drives.items()}
-        self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
-        self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
-        self.separate = [getattr(a, "separate_rates", False) for a in self.areas]  # recurrence reads all populations
-        self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
-        self.begin_step(0, carry.t)
-        self.logits: list[Tensor] = []
-        delayed: dict[int, float] = {}
-        for dst, incoming in enumerate(net._incoming):
-            for src, c in incoming:
-                if c.max_delay > 0:
-                    delayed[src] = max(delayed.get(src, 0.0), c.max_delay)
-            if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
-                delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
-        self.history = carry.history
-        if delays and delayed and (self.history is None or self.history.dt != net.dt
-                        or self.history.max_delay < max(delayed.values())):
-            self.history = History(max(delayed.values()), net.dt, leaves=delayed)
-            self.history.reset(carry.t, carry.state)
-
-    def _read(self, j: int, delay: "float | Tensor", t: float, y: tuple[Tensor, ...], outs: list[Tensor],
-              own: bool = False) -> Tensor:
-        """Area ``j``'s output at ``t - delay`` (``own``: the rates its recurrence reads)."""
-        area = self.areas[j]
-        if not self.delays or (isinstance(delay, float) and delay == 0.0):
-            return area.rates(y[j]) if own and self.separate[j] else outs[j]
-        assert self.history is not None
-        past = self.history.read(j, t - delay, t, y[j])
-        return area.rates(past) if own else area.output(past)
-
-    def __call__(self, t: float, y: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-        areas, incoming = self.areas, self.net._incoming
-        outs = [a.output(yi) for a, yi in zip(areas, y)]
-        dy = []
-        for i, area in enumerate(areas):
-            size = y[i].shape[-2:]
-            drive = self.stimulus[i]
-            for src, conn in incoming[i]:
-                term = conn(self._read(src, conn.delay, t, y, outs), size)
-                drive = term if drive is None else drive + term
-            if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
-                drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs, own=True))
-            dy.append(area.derivative(y[i], drive))
-        return tuple(dy)
-
-    def begin_step(self, n: int, t: float) -> None:
-        for i, frames in self.frames.items():
-            self.stimulus[i] = frames[n] if len(frames) > 1 else frames[0]
-
-    def end_step(self, n: int, t: float, y: tuple[Tensor, ...]) -> None:
-        net = self.net
-        if net.stability_check:
-            for name, yi in zip(net.area_names, y):
-                if not torch.isfinite(yi).all():
-                    raise StabilityError(f"area {name!r} became NaN/Inf at t = {t:g} ms (step {n + 1})")
-        if self.history is not None:
-            self.history.push(y)
-        if net.readout is not None:
-            self.logits.append(net.readout(*[self.areas[j].output(y[j]) for j in net._readout_index]))
-        for observe in self.observers:
-            if observe is not None:
-                observe(t, y)

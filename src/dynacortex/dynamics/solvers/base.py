@@ -4,6 +4,11 @@ A solver advances ``dy/dt = f(t, y)`` by one step: ``y_next = solver.step(rhs, t
 any callable ``(t, y) -> dy/dt`` on a :data:`~dynacortex.dynamics.state.State`; every evaluation
 happens at its own stage time, so delayed and time-dependent drives are re-read per stage.
 
+A system may also offer ``rhs.scaled(t, y, h) = h * f(t, y)`` with ``h`` (a float, or one float or tensor
+per state leaf) folded into its own last multiply. A solver whose update is ``y + h f`` (Euler,
+exponential Euler) then adds the increment as it is: one fewer multiply per leaf in the forward and
+in the backward pass. :func:`increment` picks it when present.
+
 Adding a solver is one subclass with one method; naming it registers it::
 
     class Midpoint(Solver, name="midpoint"):
@@ -25,7 +30,13 @@ RHS = Callable[[float, State], State]
 
 _REGISTRY: dict[str, type["Solver"]] = {}
 
-__all__ = ["Solver", "get_solver", "list_solvers", "RHS"]
+__all__ = ["Solver", "get_solver", "list_solvers", "increment", "RHS"]
+
+
+def increment(rhs: RHS, t: float, y: State, h: "float | tuple") -> "State | None":
+    """``h * f(t, y)`` from the system's ``scaled`` method, or ``None`` when it has none."""
+    scaled = getattr(rhs, "scaled", None)
+    return None if scaled is None else scaled(t, y, h)
 
 
 class Solver(ABC):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..state import State, axpy
-from .base import RHS, Solver
+from .base import RHS, Solver, increment
 
 
 class Euler(Solver, name="euler"):
@@ -11,4 +11,5 @@ class Euler(Solver, name="euler"):
     leak_stability = 2.0
 
     def step(self, rhs: RHS, t: float, y: State, dt: float) -> State:
-        return axpy(y, dt, rhs(t, y))
+        inc = increment(rhs, t, y, dt)
+        return axpy(y, dt, rhs(t, y)) if inc is None else axpy(y, 1.0, inc)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ..state import State
-from .base import RHS, Solver
+from .base import RHS, Solver, increment
 
 
 def _phi_dt(tau: "float | Tensor", dt: float) -> "float | Tensor":
@@ -38,8 +38,11 @@ class ExpEuler(Solver, name="exp_euler"):
                 "solver: 'exp_euler' needs a leaky right-hand side exposing `tau` "
                 "(tau dy/dt = -y + u); use 'euler', 'heun' or 'rk4' for a general one"
             )
-        f = rhs(t, y)
         if isinstance(y, Tensor):
-            return y + _phi_dt(tau, dt) * f
+            return y + _phi_dt(tau, dt) * rhs(t, y)
         taus = tau if isinstance(tau, (tuple, list)) else (tau,) * len(y)
-        return tuple(yi + _phi_dt(ti, dt) * fi for yi, ti, fi in zip(y, taus, f))
+        h = tuple(_phi_dt(ti, dt) for ti in taus)
+        inc = increment(rhs, t, y, h)
+        if inc is not None:
+            return tuple(yi + di for yi, di in zip(y, inc))
+        return tuple(yi + hi * fi for yi, hi, fi in zip(y, h, rhs(t, y)))
