@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """Peak memory and time of DyRCNNx4 forward+backward, with and without gradient checkpointing over time.
 
-Each variant runs in its own process. Memory is the peak of glibc's live heap bytes (``mallinfo2``:
+Memory: each variant runs in its own process; the peak of glibc's live heap bytes (``mallinfo2``:
 in-use arena bytes plus mmapped blocks, sampled every 0.5 ms by a thread) during one forward+backward
 pass, minus the live bytes before it (weights, input, after a warm-up pass): the activation memory
-of the pass, compared with ``dynacortex.estimate_memory`` (activations + transients + gradients).
-Time is the median of 3 passes. Reference configuration: B16, T20, 3x32x32, full
-recurrence.
+of the pass, compared with ``dynacortex.estimate_memory`` (activations + transients + gradients). The
+final carry is not kept (as in training without truncated BPTT).
+Time: all variants interleaved pass by pass in one process (so machine noise hits them alike), median
+of ``--repeats`` passes. Reference configuration: B16, T20, 3x32x32, full recurrence. A variant is
+``every`` or ``every:dtype`` (boundary states kept in low precision, ``checkpoint_dtype``).
 
-    python benchmarks/bench_memory.py --every 2 4 5
+    python benchmarks/bench_memory.py --variants 1 2 4 1:bfloat16 2:bfloat16 --steps 20 100
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from dynacortex.files import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +42,12 @@ def _live_bytes() -> int:
     return m.uordblks + m.hblkhd
 
 
-def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
+def _parse(variant: str) -> tuple[int | None, str | None]:
+    every, _, dtype = variant.partition(":")
+    return int(every) or None, dtype or None
+
+
+def _setup(batch: int, steps: int, size: int):
     import torch
 
     import dynacortex as dc
@@ -46,14 +56,22 @@ def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
     model = dc.create_model("dyrcnnx4")
     x = torch.rand(batch, steps, 3, size, size)
 
-    def pass_() -> float:
+    def pass_(variant: str) -> float:
+        every, dtype = _parse(variant)
         model.zero_grad(set_to_none=True)
         t = time.perf_counter()
-        logits, _ = model.run(x, checkpoint_every=every)
+        logits = model.run(x, checkpoint_every=every, checkpoint_dtype=dtype)[0]  # the final carry is not kept
         logits.square().mean().backward()
         return time.perf_counter() - t
 
-    pass_()  # warm-up
+    return model, x, pass_
+
+
+def measure_memory(variant: str, batch: int, steps: int, size: int) -> dict:
+    import dynacortex as dc
+
+    model, x, pass_ = _setup(batch, steps, size)
+    pass_(variant)  # warm-up
     base, peak, stop = _live_bytes(), [0], threading.Event()
 
     def poll() -> None:
@@ -63,43 +81,67 @@ def measure(every: int | None, batch: int, steps: int, size: int) -> dict:
 
     sampler = threading.Thread(target=poll)
     sampler.start()
-    first = pass_()
+    pass_(variant)
     stop.set()
     sampler.join()
-    times = sorted([first, pass_(), pass_()])
-    est = dc.estimate_memory(model, tuple(x.shape), checkpoint_every=every)
-    return {"every": every, "activation_mb": (peak[0] - base) / 2**20, "time_s": times[1],
+    every, dtype = _parse(variant)
+    est = dc.estimate_memory(model, tuple(x.shape), checkpoint_every=every, checkpoint_dtype=dtype)
+    return {"activation_mb": (peak[0] - base) / 2**20,
             "estimate_mb": est["activations"] + est["transients"] + est["gradients"]}
+
+
+def measure_times(variants: list[str], batch: int, steps: int, size: int, repeats: int) -> dict[str, float]:
+    _, _, pass_ = _setup(batch, steps, size)
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    for v in variants:
+        pass_(v)  # warm-up
+    for _ in range(repeats):
+        for v in variants:
+            times[v].append(pass_(v))
+    return {v: statistics.median(t) for v, t in times.items()}
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--every", type=int, nargs="+", default=[2, 4, 5])
+    ap.add_argument("--variants", nargs="+", default=["1", "2", "4", "5", "1:bfloat16", "2:bfloat16", "1:float16"])
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--steps", type=int, nargs="+", default=[20])
     ap.add_argument("--size", type=int, default=32)
-    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--times", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "memory.json")
     args = ap.parse_args()
     if args.child is not None:
-        print(json.dumps(measure(args.child or None, args.batch, args.steps, args.size)))
+        steps = args.steps[0]
+        if args.times:
+            print(json.dumps(measure_times(args.child.split(","), args.batch, steps, args.size, args.repeats)))
+        else:
+            print(json.dumps(measure_memory(args.child, args.batch, steps, args.size)))
         return
     rows = []
-    for every in [0, *args.every]:
-        cmd = [sys.executable, __file__, "--child", str(every), "--batch", str(args.batch),
-               "--steps", str(args.steps), "--size", str(args.size)]
-        rows.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
-    full = rows[0]
+    variants = ["0", *args.variants]
+    for steps in args.steps:
+        sizes = ["--batch", str(args.batch), "--steps", str(steps), "--size", str(args.size)]
+        times = _child(["--child", ",".join(variants), "--times", "--repeats", str(args.repeats), *sizes])
+        for v in variants:
+            every, dtype = _parse(v)
+            rows.append({"steps": steps, "every": every, "dtype": dtype, "time_s": times[v],
+                         **_child(["--child", v, *sizes])})
     for r in rows:
+        full = next(f for f in rows if f["steps"] == r["steps"] and f["every"] is None)
         r["memory_ratio"] = r["activation_mb"] / full["activation_mb"]
         r["time_ratio"] = r["time_s"] / full["time_s"]
-        print(f"checkpoint_every={str(r['every']):>4} | activations {r['activation_mb']:7.1f} MB "
-              f"({r['memory_ratio']:.2f}x) | time {r['time_s']:.2f} s ({r['time_ratio']:.2f}x) | "
-              f"estimate_memory {r['estimate_mb']:.1f} MB ({r['estimate_mb'] / r['activation_mb']:.2f}x measured)")
+        print(f"T={r['steps']:>4} checkpoint_every={str(r['every']):>4} {r['dtype'] or '':>8} | activations "
+              f"{r['activation_mb']:7.1f} MB ({r['memory_ratio']:.2f}x) | time {r['time_s']:.2f} s ({r['time_ratio']:.2f}x) | "
+              f"estimate_memory {r['estimate_mb']:.1f} MB ({r['estimate_mb'] / r['activation_mb']:.2f}x measured)", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.json.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config": vars(args) | {"json": str(args.json)}, "rows": rows}, indent=2))
-    tmp.replace(args.json)
+    write_atomic(args.json, json.dumps({"config": vars(args) | {"json": str(args.json)}, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import torch
 from torch import Tensor
@@ -52,6 +52,7 @@ class History:
         self._initial: tuple[Optional[Tensor], ...] = ()
         self.t0 = 0.0
         self.n = -1  # index of the last commit
+        self._decode: Optional[Callable[[Tensor], Tensor]] = None  # see decoded()
 
     def _keep(self, y: State) -> tuple[Optional[Tensor], ...]:
         ls = state_leaves(y)
@@ -79,6 +80,22 @@ class History:
         new._buf = deque(self._buf, maxlen=self.capacity)
         return new
 
+    def map(self, fn: "Callable[[Tensor], Tensor]") -> "History":
+        """A history holding ``fn(x)`` for every stored tensor ``x`` (e.g. a copy in another dtype)."""
+        new = self.copy()
+        new._buf = deque((tuple(None if x is None else fn(x) for x in entry) for entry in self._buf),
+                         maxlen=self.capacity)
+        new._initial = tuple(None if x is None else fn(x) for x in self._initial)
+        return new
+
+    def decoded(self, fn: "Callable[[Tensor], Tensor]") -> "History":
+        """A copy whose stored tensors are returned as ``fn(x)`` when read (commits pushed to it later are
+        returned as they are): only what is read gets decoded."""
+        new = self.copy()
+        stored = {id(x) for entry in (*self._buf, self._initial) for x in entry if x is not None}
+        new._decode = lambda x: fn(x) if id(x) in stored else x
+        return new
+
     def detach_(self) -> None:
         """Cut the autograd graph through the stored states (truncated backpropagation)."""
         for i, entry in enumerate(self._buf):
@@ -95,7 +112,7 @@ class History:
         x = self._buf[pos][leaf]
         if x is None:
             raise RuntimeError(f"History: leaf {leaf} is not stored (stored: {sorted(self.leaves or ())})")
-        return x
+        return x if self._decode is None else self._decode(x)
 
     def read(self, leaf: int, s: "float | Tensor", t: float, current: Tensor) -> Tensor:
         """The state of ``leaf`` at time ``s <= t``; ``current`` is its value at the stage time ``t``.
@@ -109,7 +126,7 @@ class History:
         if u <= _EPS:
             x = self._initial[leaf]
             assert x is not None
-            return x
+            return x if self._decode is None else self._decode(x)
         t_n = self.t0 + self.n * self.dt
         k = math.floor(u + _EPS)
         if u > self.n + _EPS or (learn and k == self.n):  # inside the step being taken

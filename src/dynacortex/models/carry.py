@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from torch import Tensor
 
@@ -31,3 +31,8 @@ class Carry:
         if self.history is not None:
             self.history.detach_()
         return Carry(tuple(s.detach() for s in self.state), self.t, self.history, self.rest_until)
+
+    def map(self, fn: Callable[[Tensor], Tensor]) -> "Carry":
+        """The same carry with ``fn`` applied to every tensor of its state and history."""
+        history = None if self.history is None else self.history.map(fn)
+        return Carry(tuple(fn(s) for s in self.state), self.t, history, self.rest_until)

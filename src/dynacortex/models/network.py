@@ -30,11 +30,11 @@ from typing import Callable, Iterator, Optional, Sequence
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
-from torch.utils.checkpoint import checkpoint
 
 from ..dynamics import Solver, get_solver, integrate
 from ..layers import Area, Connection
 from .carry import Carry
+from .checkpointing import parse_checkpoint_dtype, run_checkpointed
 from .field import NetworkField, Observer, StabilityError
 
 __all__ = ["AreaNetwork", "Carry", "StabilityError"]
@@ -231,7 +231,8 @@ class AreaNetwork(nn.Module):
         return tuple(self._formatted(like.new_zeros((batch, *s))) for s in self.state_shapes(drive_shape))
 
     def run(self, x: Tensor, n_steps: Optional[int] = None, carry: Optional["Carry"] = None,
-            checkpoint_every: Optional[int] = None) -> tuple[Optional[Tensor], "Carry"]:
+            checkpoint_every: Optional[int] = None,
+            checkpoint_dtype: "str | torch.dtype | None" = None) -> tuple[Optional[Tensor], "Carry"]:
         """Simulate ``x``; return ``(logits (B, T, K) or None, carry)``.
 
         ``carry`` (from a previous ``run``) continues a simulation: its state, time and delay history.
@@ -239,10 +240,15 @@ class AreaNetwork(nn.Module):
 
         ``checkpoint_every=k`` (gradient checkpointing over time): only the state and history at
         every k-th step are kept for backward; each chunk of k steps is recomputed during backward.
-        Memory falls roughly by T/k at the cost of one more forward pass.
+        Memory falls roughly by T/k at the cost of one more forward pass. ``checkpoint_dtype``
+        (``"bfloat16"`` or ``"float16"``) keeps those states in low precision: exact forward values,
+        approximate gradients (see :mod:`dynacortex.models.checkpointing`).
         """
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f"checkpoint_every: must be >= 1 step, got {checkpoint_every}")
+        low = parse_checkpoint_dtype(checkpoint_dtype)
+        if low is not None and checkpoint_every is None:
+            raise ValueError("checkpoint_dtype: applies to checkpointed runs only; set checkpoint_every too")
         frames, n_steps = self._frames(x, n_steps)
         if carry is None:
             key = tuple(frames.shape[2:])
@@ -253,14 +259,7 @@ class AreaNetwork(nn.Module):
         if checkpoint_every is None or not torch.is_grad_enabled():
             with parametrize.cached():  # reparametrised weights (gain limits, weight norm): once per run
                 return self._simulate(frames, n_steps, carry)
-        parts = []
-        for s in range(0, n_steps, checkpoint_every):
-            n = min(checkpoint_every, n_steps - s)
-            part = frames[:, s:s + n] if frames.shape[1] > 1 else frames
-            logits, carry = checkpoint(self._recomputable(), part, n, carry, use_reentrant=False,
-                                       preserve_rng_state=False)
-            parts.append(logits)
-        return (torch.cat(parts, dim=1) if parts[0] is not None else None), carry
+        return run_checkpointed(self, frames, n_steps, carry, checkpoint_every, low)
 
     def _simulate(self, frames: Tensor, n_steps: int, carry: "Carry",
                   observers: Optional[list[Optional[Observer]]] = None) -> tuple[Optional[Tensor], "Carry"]:
@@ -268,20 +267,6 @@ class AreaNetwork(nn.Module):
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
         return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
-
-    def _recomputable(self) -> Callable[[Tensor, int, "Carry"], tuple[Optional[Tensor], "Carry"]]:
-        """A chunk simulation that can run twice (forward, then recomputation in backward): it works on
-        a copy of the history, and its second run replays the observers without side effects."""
-        calls = [0]
-        observers = list(self._observers)
-        replays = [getattr(o, "replay", None) for o in observers]
-
-        def chunk(frames: Tensor, n_steps: int, carry: "Carry") -> tuple[Optional[Tensor], "Carry"]:
-            calls[0] += 1
-            start = Carry(carry.state, carry.t, carry.history.copy() if carry.history else None, carry.rest_until)
-            return self._simulate(frames, n_steps, start, observers if calls[0] == 1 else replays)
-
-        return chunk
 
     def delay_free_field(self, x: Tensor) -> tuple[Callable[[tuple[Tensor, ...]], tuple[Tensor, ...]], list[torch.Size]]:
         """The vector field ``y -> dy/dt`` of the delay-free system for a static stimulus ``x`` (B, C, H, W),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config import load_config
 from ..models.registry import _entry
@@ -95,10 +95,23 @@ class TrainerConfig(BaseModel):
     deterministic: bool = False
     tbptt_steps: Optional[int] = Field(None, ge=1, description="truncated BPTT: backprop through chunks of this many steps")
     checkpoint_every: Optional[int] = Field(None, ge=1, description="gradient checkpointing over time: keep every k-th step")
+    checkpoint_dtype: Optional[Literal["bfloat16", "float16"]] = Field(
+        None, description="keep the checkpointed states in this precision (exact forward, approximate gradients)")
     loggers: list[Literal["csv", "tensorboard"]] = ["csv"]
     progress_bar: bool = True
     log_every_n_steps: int = Field(10, ge=1)
     limit_train_batches: Optional[int] = Field(None, ge=1)
+
+    @field_validator("precision", mode="before")
+    @classmethod
+    def _precision_number(cls, v: Any) -> Any:
+        return "32" if isinstance(v, int) and v == 32 else v  # `--set trainer.precision=32` parses as a number
+
+    @model_validator(mode="after")
+    def _checkpoint_dtype(self) -> "TrainerConfig":
+        if self.checkpoint_dtype is not None and self.checkpoint_every is None:
+            raise ValueError("checkpoint_dtype: applies to checkpointed runs only; set checkpoint_every too")
+        return self
 
 
 class TrainConfig(BaseModel):

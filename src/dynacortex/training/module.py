@@ -5,7 +5,8 @@ the cross-entropy over the read-out steps plus ``energy_weight`` times the mean 
 ``trainer.tbptt_steps = k`` the trial is simulated in chunks of k steps: each chunk's loss is
 back-propagated, the state and delay history are detached, and the optimizer steps once per batch
 (truncated backpropagation through time with memory bounded by k steps). ``trainer.checkpoint_every``
-instead keeps the exact gradient and recomputes chunks during backward (gradient checkpointing).
+instead keeps the exact gradient and recomputes chunks during backward (gradient checkpointing);
+``trainer.checkpoint_dtype`` stores its boundary states in low precision (less memory, approximate gradient).
 """
 
 from __future__ import annotations
@@ -50,13 +51,13 @@ class DynamicsModule(L.LightningModule):
     def _loss(self, x: Tensor, labels: Tensor, trial: Trial, carry: Any = None, read: Optional[Tensor] = None):
         read = trial.readout if read is None else read
         w = self.cfg.loss.energy_weight
-        every = self.cfg.trainer.checkpoint_every
+        ckpt = {"checkpoint_every": self.cfg.trainer.checkpoint_every, "checkpoint_dtype": self.cfg.trainer.checkpoint_dtype}
         if w > 0:
             with EnergyMeter(self.model) as meter:
-                logits, carry = self.model.run(x, carry=carry, checkpoint_every=every)
+                logits, carry = self.model.run(x, carry=carry, **ckpt)
             energy = meter.value
         else:
-            logits, carry = self.model.run(x, carry=carry, checkpoint_every=every)
+            logits, carry = self.model.run(x, carry=carry, **ckpt)
             energy = torch.zeros((), device=x.device)
         ce = temporal_cross_entropy(logits, labels, read, self.cfg.loss.label_smoothing) if read.any() else energy * 0
         return ce, energy, logits, carry
