@@ -13,6 +13,8 @@ and is skipped when absent.
 
 DynVision always runs in fp32 (the issue's goals compare bf16 autocast against DynVision's fp32);
 ``--nchw`` runs dynacortex and the floor in the plain NCHW memory order (the before of channels-last).
+``--device cuda`` times dynacortex and the floor on the first GPU (the DynVision anchor runs on the
+CPU only, so it is left out there).
 """
 
 from __future__ import annotations
@@ -54,13 +56,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--precision", choices=["32", "bf16"], default="32")
     ap.add_argument("--nchw", action="store_true", help="plain NCHW memory order instead of channels-last")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--dynvision-python", default=os.environ.get("DYNVISION_PYTHON", "/tmp/anchor-venv/bin/python"))
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "reference.json")
     args = ap.parse_args()
     cfg = BenchConfig(recurrence=args.recurrence, batch=args.batch, steps=args.steps, size=args.size,
                       repeats=args.repeats, threads=args.threads, precision=args.precision,
-                      channels_last=not args.nchw)
-    have_dv = Path(args.dynvision_python).exists() and ANCHOR.exists()
+                      channels_last=not args.nchw, device=args.device)
+    have_dv = Path(args.dynvision_python).exists() and ANCHOR.exists() and args.device == "cpu"
     others = {"dynvision": lambda rc: dynvision_ms(args.dynvision_python, rc, cfg)} if have_dv else {}
     result = bench(cfg, others)
     for row in result["rows"]:

@@ -33,6 +33,7 @@ def test_every_command_help_shows_an_example(command):
     (["demo"], "optim.lrr=1", "optim.lrr"),
     (["demo"], "trainer.max_epochs=0", "trainer.max_epochs"),
     (["bench"], "repeats=0", "repeats"),
+    (["bench"], "device=gpu", "device"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_bad_set_is_a_usage_error_naming_the_field(command, override, field, tmp_path):
     extra = ["--out", str(tmp_path)] if command == ["demo"] else []
@@ -94,4 +95,6 @@ def test_bench_times_ours_and_the_floor(tmp_path):
     for row in result["rows"]:
         assert len(row["all_ms"]["dynacortex"]) == 2 and all(t > 0 for t in row["all_ms"]["floor"])
         assert row["ratio_vs_floor"] == pytest.approx(row["median_ms"]["dynacortex"] / row["median_ms"]["floor"])
+        assert row["trials_per_s"]["floor"] == pytest.approx(1e3 / row["median_ms"]["floor"])  # batch 1
+    assert result["config"]["device"] == "cpu" and result["machine"]["gpu"] is None
     assert "ours/floor" in res.output

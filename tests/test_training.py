@@ -104,6 +104,30 @@ def test_energy_weight_changes_the_training_gradient():
     assert not torch.allclose(grads[0], grads[1])
 
 
+@pytest.mark.parametrize("trainer", [{"checkpoint_every": 2}, {"checkpoint_every": 1, "checkpoint_dtype": "bfloat16"}])
+def test_checkpointed_training_loss_is_exact(trainer):
+    """trainer.checkpoint_every / checkpoint_dtype reach the model: the same loss, (nearly) the same gradient."""
+    from dynacortex.training import DynamicsModule
+
+    grads, losses = [], []
+    for t in ({}, trainer):
+        torch.manual_seed(0)
+        cfg = TrainConfig.model_validate({"model": {"name": "dyrcnnx4", "channels": [4, 4, 4, 4]}, "trainer": t,
+                                          "loss": {"energy_weight": 1.0}})
+        module = DynamicsModule(cfg.model_dump(mode="json"))
+        x, y = torch.rand(4, 3, 16, 16), torch.tensor([0, 1, 2, 3])
+        trial = make_trial(cfg.presentation, cfg.loss, module.model.dt)
+        run, seen = module.model.run, []
+        module.model.run = lambda *a, **k: seen.append(k) or run(*a, **k)
+        ce, energy, _, _ = module._loss(present(x, trial), y, trial)
+        (ce + energy).backward()
+        assert {k: v for k, v in seen[0].items() if k.startswith("checkpoint") and v is not None} == t
+        losses.append(float(ce + energy))
+        grads.append(torch.cat([p.grad.flatten() for p in module.model.parameters()]))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+    assert float((grads[0] - grads[1]).norm() / grads[0].norm()) < 1e-2
+
+
 def test_tbptt_with_one_chunk_equals_full_backprop(tmp_path):
     """Chunks of T steps are plain BPTT; shorter chunks still train."""
     cfg = tiny_config(tmp_path, "trainer.max_epochs=2", "trainer.tbptt_steps=3", "name=tbptt")

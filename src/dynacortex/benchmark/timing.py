@@ -3,7 +3,8 @@
 Reference configuration (the performance issue's): batch 16, 20 steps, 3x32x32 input, dt 2 ms,
 tau 5 ms, t_feedforward 0 ms, t_recurrence 6 ms, skips on, forward Euler, rate form, ReLU. The
 contenders are interleaved repeat by repeat so that machine noise hits them alike; each time is
-one forward pass plus the backward pass of the cross-entropy over every step, in ms.
+one forward pass plus the backward pass of the cross-entropy over every step, in ms (on a GPU,
+``device="cuda"``, between synchronisations), and ``trials_per_s`` is the batch over that time.
 
     result = bench(BenchConfig(recurrence=["full", "self"], repeats=3))
     result["rows"][0]["median_ms"]        # {"dynacortex": ..., "floor": ...}
@@ -47,15 +48,19 @@ class BenchConfig(BaseModel):
     seed: int = 0
     channels_last: bool = Field(True, description="the models' memory order (False: the plain NCHW order)")
     precision: Literal["32", "bf16"] = Field("32", description="'bf16': dynacortex and the floor under bf16 autocast")
+    device: Literal["cpu", "cuda"] = Field("cpu", description="where the model and data live ('cuda': the first GPU)")
 
 
 def time_fwd_bwd(forward: Callable[[], Tensor], params: list[torch.nn.Parameter], y: Tensor, k: int) -> float:
     """Milliseconds for ``forward()`` plus the backward pass of the cross-entropy over all steps."""
     for p in params:
         p.grad = None
+    sync = torch.cuda.synchronize if y.is_cuda else (lambda: None)
+    sync()
     t = time.perf_counter()
     out = forward()
     F.cross_entropy(out.reshape(-1, k), y.reshape(-1)).backward()
+    sync()
     return (time.perf_counter() - t) * 1e3
 
 
@@ -64,25 +69,27 @@ def bench(cfg: BenchConfig, others: Optional[Mapping[str, Callable[[str], Option
     """Time dynacortex and the floor for each recurrence type; ``others`` maps a name to a function
     ``recurrence -> ms or None`` called once per repeat (e.g. DynVision in its own interpreter).
 
-    Returns ``{"config", "machine", "rows": [{"recurrence", "median_ms", "all_ms", "ratio_vs_floor", ...}]}``.
+    Returns ``{"config", "machine", "rows": [{"recurrence", "median_ms", "all_ms", "ratio_vs_floor", "trials_per_s",
+    ...}]}``.
     """
     from tqdm.auto import tqdm
 
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
     g = torch.Generator().manual_seed(cfg.seed)
-    x = torch.rand(cfg.batch, cfg.steps, 3, cfg.size, cfg.size, generator=g)
-    y = torch.randint(0, 10, (cfg.batch, cfg.steps), generator=g)
+    x = torch.rand(cfg.batch, cfg.steps, 3, cfg.size, cfg.size, generator=g).to(cfg.device)
+    y = torch.randint(0, 10, (cfg.batch, cfg.steps), generator=g).to(cfg.device)
     rows = []
     bar = tqdm(total=len(cfg.recurrence) * cfg.repeats, desc="bench", unit="repeat", disable=not progress)
     for rc in cfg.recurrence:
         torch.manual_seed(cfg.seed)
         model = create_model("dyrcnnx4", recurrence=rc, channels_last=cfg.channels_last, **REFERENCE_DYNAMICS)
+        model.to(cfg.device)
         params = list(model.parameters())
 
         def under_precision(fwd: Callable[[], Tensor]) -> Callable[[], Tensor]:
             def run() -> Tensor:
-                with torch.autocast("cpu", dtype=torch.bfloat16) if cfg.precision == "bf16" else nullcontext():
+                with torch.autocast(cfg.device, dtype=torch.bfloat16) if cfg.precision == "bf16" else nullcontext():
                     return fwd()
             return run
 
@@ -99,7 +106,8 @@ def bench(cfg: BenchConfig, others: Optional[Mapping[str, Callable[[str], Option
                     times[name].append(ms)
             bar.update()
         med = {k: statistics.median(v) for k, v in times.items() if v}
-        row = {"recurrence": rc, "median_ms": med, "all_ms": times, "ratio_vs_floor": med["dynacortex"] / med["floor"]}
+        row = {"recurrence": rc, "median_ms": med, "all_ms": times, "ratio_vs_floor": med["dynacortex"] / med["floor"],
+               "trials_per_s": {k: cfg.batch * 1e3 / v for k, v in med.items()}}
         for name in others or {}:
             if name in med:
                 row[f"ratio_vs_{name}"] = med["dynacortex"] / med[name]
@@ -108,5 +116,6 @@ def bench(cfg: BenchConfig, others: Optional[Mapping[str, Callable[[str], Option
     bar.close()
     return {"config": cfg.model_dump(mode="json") | REFERENCE_DYNAMICS,
             "machine": {"platform": platform.platform(), "torch": torch.__version__, "cpus": os.cpu_count(),
-                        "threads": torch.get_num_threads()},
+                        "threads": torch.get_num_threads(),
+                        "gpu": torch.cuda.get_device_name() if cfg.device == "cuda" else None},
             "rows": rows}

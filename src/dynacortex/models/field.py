@@ -96,7 +96,7 @@ class NetworkField:
         areas, incoming = self.areas, self.net._incoming
         hs = h if isinstance(h, tuple) else (h,) * len(areas)
         outs = [a.output(yi) for a, yi in zip(areas, y)]
-        dy = []
+        drives = []
         for i, area in enumerate(areas):
             size = y[i].shape[-2:]
             drive = self.stimulus[i]
@@ -108,8 +108,10 @@ class NetworkField:
                 drive = term if drive is None else drive + term
             if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
                 drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs, own=True))
-            dy.append(area.derivative(y[i], drive, hs[i]))
-        return tuple(dy)
+            drives.append(drive)
+        # every drive first, then the updates: backward then finishes each state's own update before the
+        # connections' gradients reach it, so they accumulate in place
+        return tuple(area.derivative(yi, drive, hi) for area, yi, drive, hi in zip(areas, y, drives, hs))
 
     def begin_step(self, n: int, t: float) -> None:
         for i, frames in self.frames.items():
