@@ -84,6 +84,12 @@ def test_analyze_a_trained_checkpoint(tmp_path):
     assert bad.exit_code != 0 and "images: at most 10" in str(bad.exception)
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
+def test_bench_on_cuda_without_gpu_is_refused():
+    res = _run("bench", "--set", "device=cuda")
+    assert res.exit_code == 2 and "device" in res.output and "torch sees no GPU" in res.output, res.output
+
+
 def test_bench_times_ours_and_the_floor(tmp_path):
     out = tmp_path / "bench.json"
     res = _run("bench", "--set", "batch=1", "--set", "steps=2", "--set", "size=8", "--set", "repeats=2",

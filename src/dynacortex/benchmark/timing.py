@@ -21,7 +21,7 @@ from typing import Callable, Literal, Mapping, Optional
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import Tensor
 
 from ..models import create_model
@@ -49,6 +49,13 @@ class BenchConfig(BaseModel):
     channels_last: bool = Field(True, description="the models' memory order (False: the plain NCHW order)")
     precision: Literal["32", "bf16"] = Field("32", description="'bf16': dynacortex and the floor under bf16 autocast")
     device: Literal["cpu", "cuda"] = Field("cpu", description="where the model and data live ('cuda': the first GPU)")
+
+    @field_validator("device")
+    @classmethod
+    def _device_present(cls, v: str) -> str:
+        if v == "cuda" and not torch.cuda.is_available():
+            raise ValueError("'cuda', but torch sees no GPU here; allowed values on this machine are ['cpu']")
+        return v
 
 
 def time_fwd_bwd(forward: Callable[[], Tensor], params: list[torch.nn.Parameter], y: Tensor, k: int) -> float:
