@@ -102,7 +102,8 @@ class History:
             self._buf[i] = tuple(None if x is None else x.detach() for x in entry)
         self._initial = tuple(None if x is None else x.detach() for x in self._initial)
 
-    def _at(self, k: int, leaf: int) -> Tensor:
+    def at(self, k: int, leaf: int) -> Tensor:
+        """Commit ``k`` of ``leaf`` (``k`` counts commits from :meth:`reset`)."""
         pos = k - (self.n - len(self._buf) + 1)
         if pos < 0:
             raise RuntimeError(
@@ -113,6 +114,17 @@ class History:
         if x is None:
             raise RuntimeError(f"History: leaf {leaf} is not stored (stored: {sorted(self.leaves or ())})")
         return x if self._decode is None else self._decode(x)
+
+    def locate(self, s: float, t: float) -> "tuple[int, float] | None":
+        """Where a read at ``s`` (a float) falls among the stored commits: ``(k, w)`` for
+        ``(1 - w) y_k + w y_{k+1}`` (``w = 0``: exactly commit k), or ``None`` when :meth:`read` returns
+        the pre-history or interpolates towards the current stage state."""
+        u = (s - self.t0) / self.dt
+        if u <= _EPS or u > self.n + _EPS:
+            return None
+        k = math.floor(u + _EPS)
+        frac = u - k
+        return (k, 0.0) if frac <= _EPS else (k, frac)
 
     def read(self, leaf: int, s: "float | Tensor", t: float, current: Tensor) -> Tensor:
         """The state of ``leaf`` at time ``s <= t``; ``current`` is its value at the stage time ``t``.
@@ -133,8 +145,8 @@ class History:
             span = t - t_n
             if span <= _EPS * self.dt or sv >= t - _EPS * self.dt:
                 return current
-            return torch.lerp(self._at(self.n, leaf), current, (s - t_n) / span)
+            return torch.lerp(self.at(self.n, leaf), current, (s - t_n) / span)
         frac = (s - self.t0) / self.dt - k
         if not learn and frac <= _EPS:
-            return self._at(k, leaf)
-        return torch.lerp(self._at(k, leaf), self._at(k + 1, leaf), frac)
+            return self.at(k, leaf)
+        return torch.lerp(self.at(k, leaf), self.at(k + 1, leaf), frac)

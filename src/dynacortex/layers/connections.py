@@ -35,6 +35,7 @@ class Adapter(nn.Module):
     """1x1 convolution ``in_channels -> out_channels`` plus resampling to the target size."""
 
     takes_size = True
+    affine = True  # op(interpolated input) = interpolated op: delayed reads between commits reuse terms
 
     def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
         super().__init__()
@@ -51,6 +52,7 @@ class TopDown(nn.Module):
     channels to the lower area's, then resampling to the lower area's exact size."""
 
     takes_size = True
+    affine = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False):
         super().__init__()
@@ -65,7 +67,9 @@ class Connection(nn.Module):
     """A directed, delayed connection ``src -> dst`` with operation ``op``.
 
     ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or one with
-    ``takes_size = True`` (:class:`Adapter`, :class:`TopDown`) that also takes the target size.
+    ``takes_size = True`` (:class:`Adapter`, :class:`TopDown`) that also takes the target size. An op with
+    ``affine = True`` promises ``op((1 - w) a + w b) = (1 - w) op(a) + w op(b)`` (the network then
+    interpolates its terms of committed states instead of evaluating it on interpolated ones).
 
     ``delay_bounds=(lo, hi)`` makes the delay a parameter, ``Delta = lo + (hi - lo) sigmoid(theta)``,
     that gets gradients through the history's linear interpolation (a delay at a bound starts 1e-4 of

@@ -12,6 +12,12 @@ Work that the rest state makes constant is skipped: a read that falls where the 
 (all states zero, up to ``Carry.rest_until``) gives the connection's term from the zero state, computed
 once per simulation on one sample and expanded over the batch; a bias-free recurrence reading the rest
 contributes exactly 0 and is left out.
+
+Delayed terms of committed states are computed once: a delayed read that falls on a commit reuses the
+term of that commit (Runge-Kutta's last stage and the next step's first read the same one), and for a
+linear recurrence or an affine connection (``op.affine``) a read between two commits is the
+interpolation of their terms. RK4 with a recurrence delay of at least ``dt`` thus evaluates ``J`` once
+per step instead of four times.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class NetworkField:
         self.separate = [getattr(a, "separate_rates", False) for a in self.areas]  # recurrence reads all populations
         self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
         self._rest_terms: dict[int, Tensor] = {}  # connection -> its term from the rest state, (1, C, H, W)
+        self._commit_terms: dict[int, dict[int, Tensor]] = {}  # operation -> commit index -> its term
         self.begin_step(0, carry.t)
         self.logits: list[Tensor] = []
         delayed: dict[int, float] = {}
@@ -88,6 +95,29 @@ class NetworkField:
             term = self._rest_terms[id(conn)] = conn(self.areas[src].output(torch.zeros_like(like[:1])), size)
         return term.expand(like.shape[0], *term.shape[1:])
 
+    def _delayed(self, op: Callable[[Tensor], Tensor], key: int, j: int, delay: "float | Tensor", t: float,
+                 y: tuple[Tensor, ...], outs: list[Tensor], own: bool = False, affine: bool = False) -> Tensor:
+        """``op`` of area ``j``'s output at ``t - delay``. A read of a committed state reuses ``op`` of that
+        commit (computed once, ``key`` names the operation); for an affine ``op`` a read between two
+        commits is the interpolation of their terms, ``op((1 - w) a + w b) = (1 - w) op(a) + w op(b)``."""
+        where = None
+        if self.delays and isinstance(delay, float) and delay > 0.0 and self.history is not None:
+            where = self.history.locate(t - delay, t)
+        if where is None or (where[1] > 0.0 and not affine):
+            return op(self._read(j, delay, t, y, outs, own))
+        k, w = where
+        term = self._commit_term(op, key, j, k, own)
+        return term if w == 0.0 else torch.lerp(term, self._commit_term(op, key, j, k + 1, own), w)
+
+    def _commit_term(self, op: Callable[[Tensor], Tensor], key: int, j: int, k: int, own: bool) -> Tensor:
+        terms = self._commit_terms.setdefault(key, {})
+        if k not in terms:
+            past = self.history.at(k, j)  # type: ignore[union-attr]
+            terms[k] = op(self.areas[j].rates(past) if own else self.areas[j].output(past))
+            for old in [c for c in terms if c < k - 1]:  # stages read at most two commits per step
+                del terms[old]
+        return terms[k]
+
     def __call__(self, t: float, y: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         return self.scaled(t, y, 1.0)
 
@@ -104,10 +134,13 @@ class NetworkField:
                 if self.delays and conn.bounds is None and t - conn.delay <= self.silent_before:
                     term = self._at_rest(src, conn, size, y[src])
                 else:
-                    term = conn(self._read(src, conn.delay, t, y, outs), size)
+                    term = self._delayed(lambda x, c=conn, s=size: c(x, s), id(conn), src, conn.delay, t, y, outs,
+                                         affine=getattr(conn.op, "affine", False))
                 drive = term if drive is None else drive + term
             if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
-                drive = drive + area.recurrence(self._read(i, area.t_recurrence, t, y, outs, own=True))
+                # J is linear (a bias-free linear module, see Area)
+                drive = drive + self._delayed(area.recurrence, id(area.recurrence), i, area.t_recurrence, t, y, outs,
+                                              own=True, affine=True)
             drives.append(drive)
         # every drive first, then the updates: backward then finishes each state's own update before the
         # connections' gradients reach it, so they accumulate in place
