@@ -67,11 +67,8 @@ def _setup(batch: int, steps: int, size: int):
     return model, x, pass_
 
 
-def measure_memory(variant: str, batch: int, steps: int, size: int) -> dict:
-    import dynacortex as dc
-
-    model, x, pass_ = _setup(batch, steps, size)
-    pass_(variant)  # warm-up
+def peak_mb(fn) -> float:
+    """MB of live heap above the level before ``fn()``, at its peak while ``fn`` runs."""
     base, peak, stop = _live_bytes(), [0], threading.Event()
 
     def poll() -> None:
@@ -81,13 +78,21 @@ def measure_memory(variant: str, batch: int, steps: int, size: int) -> dict:
 
     sampler = threading.Thread(target=poll)
     sampler.start()
-    pass_(variant)
+    fn()
     stop.set()
     sampler.join()
+    return (peak[0] - base) / 2**20
+
+
+def measure_memory(variant: str, batch: int, steps: int, size: int) -> dict:
+    import dynacortex as dc
+
+    model, x, pass_ = _setup(batch, steps, size)
+    pass_(variant)  # warm-up
+    activation_mb = peak_mb(lambda: pass_(variant))
     every, dtype = _parse(variant)
     est = dc.estimate_memory(model, tuple(x.shape), checkpoint_every=every, checkpoint_dtype=dtype)
-    return {"activation_mb": (peak[0] - base) / 2**20,
-            "estimate_mb": est["activations"] + est["transients"] + est["gradients"]}
+    return {"activation_mb": activation_mb, "estimate_mb": est["activations"] + est["transients"] + est["gradients"]}
 
 
 def measure_times(variants: list[str], batch: int, steps: int, size: int, repeats: int) -> dict[str, float]:

@@ -9,7 +9,8 @@ Voltage form::
     tau dv/dt = -v + I,               output r = Phi(v)
 
 with ``I = sum_c W_c r_src(t - Delta_c) + J r(t - Delta_rc) + stimulus``; ``J`` (``recurrence``) is a type
-name or any bias-free linear module (a silent area then drives itself with exactly 0). ``tau`` (ms) is a scalar
+name or any bias-free linear module (a silent area then drives itself with exactly 0, and a delayed read
+between two stored steps may interpolate ``J`` of the two). ``tau`` (ms) is a scalar
 or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
 positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``, or
 is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU). ``recurrence_gain``
