@@ -122,7 +122,7 @@ def test_checkpointed_training_loss_is_exact(trainer):
         ce, energy, _, _ = module._loss(present(x, trial), y, trial)
         (ce + energy).backward()
         assert {k: v for k, v in seen[0].items() if k.startswith("checkpoint") and v is not None} == t
-        losses.append(float(ce + energy))
+        losses.append(float((ce + energy).detach()))
         grads.append(torch.cat([p.grad.flatten() for p in module.model.parameters()]))
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
     assert float((grads[0] - grads[1]).norm() / grads[0].norm()) < 1e-2
