@@ -115,3 +115,10 @@ def test_rk4_evaluates_a_delayed_recurrence_once_per_step():
     model.areas[0].recurrence.register_forward_hook(lambda *a: calls.append(1))
     model(torch.rand(2, 10, 3, 16, 16))
     assert len(calls) == 8
+
+
+def test_denormals_are_flushed_to_zero():
+    """Importing dynacortex turns on flush-to-zero: a product below float32's smallest normal number (1.2e-38)
+    is 0, not a denormal (on x86 every operation on denormals is 10-100x slower; decaying rates reach them)."""
+    assert (torch.tensor([1e-30]) * 1e-10).item() == 0.0
+    assert (torch.tensor([1e-30]) * 1e-5).item() > 0.0  # 1e-35 is a normal float32
