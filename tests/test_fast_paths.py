@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import dynacortex as dc
+from dynacortex.dynamics import denormals_flushed, flush_denormals
 from dynacortex.dynamics.solvers import increment
 from dynacortex.models import Carry
 from dynacortex.models.field import NetworkField
@@ -117,8 +118,35 @@ def test_rk4_evaluates_a_delayed_recurrence_once_per_step():
     assert len(calls) == 8
 
 
-def test_denormals_are_flushed_to_zero():
-    """Importing dynacortex turns on flush-to-zero: a product below float32's smallest normal number (1.2e-38)
-    is 0, not a denormal (on x86 every operation on denormals is 10-100x slower; decaying rates reach them)."""
+
+def test_flush_denormals_switches_the_mode(monkeypatch):
+    """flush_denormals() makes a product below float32's smallest normal number (1.2e-38) 0, not a denormal
+    (on x86 every operation on denormals is 10-100x slower, and decaying rates reach them); importing
+    dynacortex does not change the mode, and the library warns once where it is off."""
+    import subprocess
+    import sys
+
+    import dynacortex.dynamics.denormals as dn
+
+    probe = "import torch, dynacortex; print((torch.tensor([1e-30]) * 1e-10).item() > 0)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "True"
+    flush_denormals(False)
+    assert not denormals_flushed() and (torch.tensor([1e-30]) * 1e-10).item() > 0.0
+    monkeypatch.setattr(dn, "_warned", [False])
+    with pytest.warns(RuntimeWarning, match="call dynacortex.flush_denormals"):
+        dn.warn_if_denormals_slow("run_protocol")
+    assert flush_denormals(True) and denormals_flushed()
     assert (torch.tensor([1e-30]) * 1e-10).item() == 0.0
     assert (torch.tensor([1e-30]) * 1e-5).item() > 0.0  # 1e-35 is a normal float32
+
+
+def test_the_command_line_flushes_denormals():
+    from typer.testing import CliRunner
+
+    from dynacortex.cli import app
+
+    flush_denormals(False)
+    res = CliRunner().invoke(app, ["bench", "--set", "batch=1", "--set", "steps=1", "--set", "size=8",
+                                   "--set", "repeats=1"])
+    assert res.exit_code == 0, res.output
+    assert denormals_flushed()

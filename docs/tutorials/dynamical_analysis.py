@@ -15,6 +15,7 @@ from dynacortex.analysis import fixed_point, is_stable, jacobian_eigs, linear_re
 
 
 def main(tiny: bool = False) -> dict:
+    dc.flush_denormals()  # long simulations decay through denormal floats: flush them (README, "Semantics")
     torch.manual_seed(0)
     channels = (4, 4, 8, 8) if tiny else (36, 64, 121, 256)
     size = 12 if tiny else 32

@@ -15,6 +15,7 @@ import dynacortex as dc
 
 
 def main(tiny: bool = False) -> dict:
+    dc.flush_denormals()  # long simulations decay through denormal floats: flush them (README, "Semantics")
     torch.manual_seed(0)
     # 1. A model from the registry. Every keyword is a validated config field (times in ms).
     channels = (4, 8, 8, 16) if tiny else (36, 64, 121, 256)

@@ -22,6 +22,7 @@ from dynacortex.experiments.metrics import compute_metrics, evoked
 
 
 def main(tiny: bool = False, out_dir: "Path | None" = None) -> dict:
+    dc.flush_denormals()  # long simulations decay through denormal floats: flush them (README, "Semantics")
     torch.manual_seed(0)
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="dynacortex-tutorial-"))
     channels = (4, 8, 8, 16) if tiny else (36, 64, 121, 256)

@@ -5,14 +5,14 @@
     logits = model(images, n_steps=50)          # (B, T, classes)
 """
 
-from .dynamics import History, Solver, State, get_solver, integrate, list_solvers
+from .dynamics import History, Solver, State, flush_denormals, get_solver, integrate, list_solvers
 from .layers import Area, Connection, get_activation, list_activations
 from .models import AreaNetwork, Carry, estimate_memory, Recording, StabilityError, create_model, list_models, model_info, record, register_model
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "History", "Solver", "State", "get_solver", "integrate", "list_solvers",
+    "History", "Solver", "State", "flush_denormals", "get_solver", "integrate", "list_solvers",
     "Area", "Connection", "get_activation", "list_activations",
     "estimate_memory", "AreaNetwork", "Carry", "Recording", "StabilityError", "create_model", "list_models", "model_info", "record",
     "register_model", "__version__",

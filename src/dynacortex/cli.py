@@ -35,6 +35,9 @@ def _config_errors() -> Iterator[None]:
 @app.callback()
 def main() -> None:
     """dynacortex command line."""
+    from .dynamics import flush_denormals
+
+    flush_denormals()  # this process is ours: decaying rates must not reach slow denormal floats
 
 
 @app.command()

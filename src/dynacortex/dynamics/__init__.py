@@ -4,12 +4,10 @@ Nothing here knows about models: a model provides a vector field ``f(t, y)`` and
 integrates it.
 """
 
-from .denormals import flush_denormals
+from .denormals import denormals_flushed, flush_denormals
 from .history import History
 from .simulate import integrate
 from .solvers import Solver, get_solver, list_solvers
 from .state import State, axpy, lincomb, tree_map
 
-flush_denormals()  # see dynamics/denormals.py: decaying rates otherwise make the CPU 10-100x slower
-
-__all__ = ["flush_denormals", "History", "integrate", "Solver", "get_solver", "list_solvers", "State", "axpy", "lincomb", "tree_map"]
+__all__ = ["denormals_flushed", "flush_denormals", "History", "integrate", "Solver", "get_solver", "list_solvers", "State", "axpy", "lincomb", "tree_map"]

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..dynamics.denormals import warn_if_denormals_slow
 from ..files import write_error
 from ..models import AreaNetwork
 from .protocols import Protocol
@@ -99,6 +100,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     last complete batch of images (the result equals an uninterrupted run)."""
     if images.dim() != 4 or images.shape[0] < 1:
         raise ValueError(f"images: expected a non-empty batch (N, C, H, W), got shape {tuple(images.shape)}")
+    warn_if_denormals_slow("run_protocol")
     for name, v, low in (("batch_size", batch_size, 1), ("n_units", n_units, 0), ("chunk_steps", chunk_steps, 1)):
         if v < low:
             raise ValueError(f"{name}: must be >= {low}, got {v}")

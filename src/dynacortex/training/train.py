@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from ..dynamics.denormals import warn_if_denormals_slow
 from ..files import write_atomic
 from ..runs import write_run_files
 from .checkpoint import AtomicCheckpointIO
@@ -46,6 +47,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         raise FileNotFoundError(f"resume: no checkpoint at {last}; start without --resume")
     write_run_files(run_dir, cfg.resolved(), cfg.seed)
     _warn_slow_precision(cfg)
+    warn_if_denormals_slow("train")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     data = ImageDataModule(cfg.data, cfg.seed)
     data.setup()
