@@ -106,7 +106,6 @@ def run_checkpointed(net: "AreaNetwork", frames: Tensor, n_steps: int, carry: Ca
             fn, arg = _chunk(net, None, None), carry
         else:
             fn, arg = _chunk(net, carry, compact.unpack), carry.map(compact.pack)
-        logits, carry = checkpoint(fn, part, n, arg, use_reentrant=False, preserve_rng_state=False,
-                                   determinism_check="none")
+        logits, carry = checkpoint(fn, part, n, arg, use_reentrant=False, preserve_rng_state=False)
         parts.append(logits)
     return (torch.cat(parts, dim=1) if parts[0] is not None else None), carry
