@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .activations import get_activation
+from .exact import ExactInit
 from .gain import limit_gain
 from .recurrence import make_recurrence
 
@@ -35,7 +36,7 @@ FORMS = ("rate", "voltage")
 OPERATIONS = ("norm", "activation")
 
 
-class Area(nn.Module):
+class Area(ExactInit):
     """One area's dynamics. See the module docstring for the equations."""
 
     def __init__(
@@ -75,6 +76,7 @@ class Area(nn.Module):
             self.log_tau = nn.Parameter(log_tau)
         else:
             self.register_buffer("log_tau", log_tau)
+        self.remember_exact("log_tau", torch.full(shape, math.log(tau), dtype=torch.float64))
         self._fixed_tau = None if (learn_tau or tau_per_channel) else float(tau)
         ops = {"norm": lambda: nn.GroupNorm(norm_groups, channels), "activation": lambda: get_activation(activation)}
         self.phi = phi if phi is not None else nn.Sequential(*[ops[op]() for op in operations])
@@ -82,6 +84,13 @@ class Area(nn.Module):
                            else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size))
         if recurrence_gain is not None and self.recurrence is not None:
             limit_gain(self.recurrence, recurrence_gain)
+
+    def set_tau(self, tau: float, channels: slice = slice(None)) -> None:
+        """Set the time constant (ms) of ``channels`` (kept exact through a conversion to float64)."""
+        exact = self.__dict__["_exact_init"]["log_tau"]
+        exact[channels] = math.log(tau)
+        with torch.no_grad():
+            self.log_tau[channels] = exact[channels].to(self.log_tau.dtype)
 
     @property
     def tau(self) -> "float | Tensor":
@@ -91,6 +100,12 @@ class Area(nn.Module):
     def output(self, y: Tensor) -> Tensor:
         """The rate the area sends to its targets."""
         return y if self.form == "rate" else self.phi(y)
+
+    @property
+    def linear_output(self) -> bool:
+        """Whether :meth:`output` and :meth:`rates` are linear in the state (rate form), so that the output of
+        an interpolated state is the interpolation of the outputs."""
+        return self.form == "rate"
 
     def rates(self, y: Tensor) -> Tensor:
         """The rates its own recurrence reads (all its populations; here the same as :meth:`output`)."""

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .exact import ExactInit
+
 __all__ = ["Connection", "Adapter", "TopDown", "resample"]
 
 KINDS = ("feedforward", "skip", "feedback", "lateral")
@@ -63,7 +65,7 @@ class TopDown(nn.Module):
         return resample(self.conv(x), size)
 
 
-class Connection(nn.Module):
+class Connection(ExactInit):
     """A directed, delayed connection ``src -> dst`` with operation ``op``.
 
     ``op`` is either a plain module ``op(x)`` (e.g. pooling + convolution for feedforward), or one with
@@ -99,7 +101,11 @@ class Connection(nn.Module):
                              f"delay_bounds {bounds}")
         p = min(max((self._delay - lo) / (hi - lo), 1e-4), 1 - 1e-4)
         self.bounds = (lo, hi)
-        self.delay_logit = nn.Parameter(torch.tensor(math.log(p / (1 - p))))
+        like = next((q for q in self.parameters() if q.is_floating_point()), None)
+        logit = torch.tensor(math.log(p / (1 - p)), dtype=torch.float64)
+        self.delay_logit = nn.Parameter(logit.to(like.dtype if like is not None else torch.get_default_dtype())
+                                        .to(like.device if like is not None else None))
+        self.remember_exact("delay_logit", logit)
 
     @property
     def delay(self) -> "float | Tensor":

@@ -94,8 +94,7 @@ class EIArea(Area):
         super().__init__(name, excitatory + inhibitory, tau=tau, learn_tau=learn_tau, tau_per_channel=True,
                          activation=activation, form=form, t_recurrence=t_recurrence,
                          recurrence=SignedConv(excitatory, inhibitory, kernel_size))
-        with torch.no_grad():
-            self.log_tau[excitatory:] = math.log(tau_i)
+        self.set_tau(tau_i, slice(excitatory, None))
         self.excitatory, self.inhibitory = excitatory, inhibitory
 
     def rates(self, y: Tensor) -> Tensor:

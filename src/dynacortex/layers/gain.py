@@ -12,7 +12,7 @@ the trained trial length.
     W -> W * min(1, gamma_i / sigma(W))
 
 with ``sigma`` the operator 2-norm of that convolution, estimated like spectral normalisation: one
-power iteration per forward on a ``probe x probe`` image (the estimate is exact for circular
+power iteration per training simulation on a ``probe x probe`` image (the estimate is exact for circular
 convolutions of that size, and close for zero-padded ones). A recurrence made of n factors
 (e.g. depthwise then pointwise) gets ``gamma_i = gamma^(1/n)`` each, so the product is <= gamma.
 """
@@ -27,7 +27,7 @@ from torch.nn.utils import parametrize
 from .recurrence import SelfRecurrence
 from .topographic import LocalRecurrence
 
-__all__ = ["ConvGainLimit", "ScaleGainLimit", "limit_gain"]
+__all__ = ["ConvGainLimit", "ScaleGainLimit", "advance_gain_estimates", "limit_gain"]
 
 
 class ConvGainLimit(nn.Module):
@@ -41,15 +41,23 @@ class ConvGainLimit(nn.Module):
         u = torch.randn(1, in_channels, probe, probe)
         self.register_buffer("u", u / u.norm())
 
-    def forward(self, w: Tensor) -> Tensor:
+    def _iterate(self, w: Tensor) -> Tensor:
+        """One power iteration from the stored vector: ``normalise(W^T W u)``."""
         pad = w.shape[-1] // 2
         with torch.no_grad():
             v = F.conv2d(self.u, w, padding=pad, groups=self.groups)
             u = F.conv_transpose2d(v, w, padding=pad, groups=self.groups)
-            u = u / u.norm().clamp_min(1e-12)
-            if self.training:
-                self.u.copy_(u)
-        sigma = F.conv2d(u, w, padding=pad, groups=self.groups).norm()
+            return u / u.norm().clamp_min(1e-12)
+
+    def advance(self, w: Tensor) -> None:
+        """Store the next power-iteration vector (once per simulation in training, see :func:`advance_gain_estimates`)."""
+        self.u.copy_(self._iterate(w))
+
+    def forward(self, w: Tensor) -> Tensor:
+        # a pure function of (w, u): every evaluation in one simulation gives the same weight, also the
+        # recomputation of a checkpointed chunk during backward
+        u = self._iterate(w)
+        sigma = F.conv2d(u, w, padding=w.shape[-1] // 2, groups=self.groups).norm()
         return w * torch.clamp(self.gamma / sigma.clamp_min(1e-12), max=1.0)
 
 
@@ -80,3 +88,14 @@ def limit_gain(recurrence: nn.Module, gamma: float) -> None:
     for module, limit in factors:
         limit.gamma = share
         parametrize.register_parametrization(module, "weight", limit)
+
+
+def advance_gain_estimates(module: nn.Module) -> None:
+    """Advance the power iteration of every gain limit in ``module`` by one step (no gradient). A network calls
+    it once per simulation in training mode; the weights are then fixed for that whole simulation."""
+    for m in module.modules():
+        lists = getattr(m, "parametrizations", None)
+        for plist in lists.values() if lists is not None else ():
+            for p in plist:
+                if isinstance(p, ConvGainLimit):
+                    p.advance(plist.original)

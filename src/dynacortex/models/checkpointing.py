@@ -14,10 +14,12 @@ approximate (relative error about 1e-3 in float16, 1e-2 in bfloat16; see ``docs/
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 import torch
 from torch import Tensor
+from torch.nn.utils import parametrize
 from torch.utils.checkpoint import checkpoint
 
 from .carry import Carry
@@ -70,7 +72,8 @@ class _Compact:
             return done[id(low)]
 
         history = None if carry.history is None else carry.history.decoded(full)
-        return Carry(tuple(full(s) for s in carry.state), carry.t, history, carry.rest_until)
+        drive = None if carry.last_drive is None else {i: full(d) for i, d in carry.last_drive.items()}
+        return replace(carry, state=tuple(full(s) for s in carry.state), history=history, last_drive=drive)
 
 
 def _chunk(net: "AreaNetwork", exact: Optional[Carry], unpack: Optional[Callable[[Carry], Carry]]):
@@ -88,8 +91,8 @@ def _chunk(net: "AreaNetwork", exact: Optional[Carry], unpack: Optional[Callable
             carry, start_from[0] = start_from[0], None  # drop it: only the packed copy is kept
         elif unpack is not None:
             carry = unpack(carry)
-        start = Carry(carry.state, carry.t, carry.history.copy() if carry.history else None, carry.rest_until)
-        return net._simulate(frames, n_steps, start, observers if calls[0] == 1 else replays)
+        with parametrize.cached():  # the forward and the recomputation each evaluate the weights once
+            return net._simulate(frames, n_steps, carry, observers if calls[0] == 1 else replays)
 
     return chunk
 

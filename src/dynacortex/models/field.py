@@ -28,7 +28,9 @@ import torch
 from torch import Tensor
 
 from ..dynamics import History
+from ..dynamics.history import VALUE, combine
 from ..layers import Area, Connection
+from .breakpoints import Breakpoints, frames_differ
 from .carry import Carry
 
 if TYPE_CHECKING:
@@ -61,7 +63,8 @@ class NetworkField:
         self.separate = [getattr(a, "separate_rates", False) for a in self.areas]  # recurrence reads all populations
         self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
         self._rest_terms: dict[int, Tensor] = {}  # connection -> its term from the rest state, (1, C, H, W)
-        self._commit_terms: dict[int, dict[int, Tensor]] = {}  # operation -> commit index -> its term
+        self._commit_terms: dict[tuple, dict[int, Tensor]] = {}  # (operation, area, own, slope) -> commit -> term
+        self.kinks: Optional[Breakpoints] = None  # where steps must end for a high-order solver (set below)
         self.begin_step(0, carry.t)
         self.logits: list[Tensor] = []
         delayed: dict[int, float] = {}
@@ -72,10 +75,29 @@ class NetworkField:
             if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
                 delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
         self.history = carry.history
-        if delays and delayed and (self.history is None or self.history.dt != net.dt
-                        or self.history.max_delay < max(delayed.values())):
-            self.history = History(max(delayed.values()), net.dt, leaves=delayed)
-            self.history.reset(carry.t, carry.state)
+        hermite = net.solver.order >= 3  # linear interpolation would cap the solver at order 2
+        if delays and delayed:
+            need = max(delayed.values())
+            if self.history is None:
+                self.history = History(need, net.dt, leaves=delayed, hermite=hermite)
+                self.history.reset(carry.t, carry.state)
+            elif (abs(self.history.dt - net.dt) > 1e-9 * net.dt or self.history.max_delay < need
+                  or not set(delayed) <= set(self.history.leaves or delayed)):
+                self.history = self.history.resampled(need, net.dt, delayed, hermite)
+            else:  # a copy: the carry stays usable for another continuation
+                self.history = self.history.copy()
+                self.history.hermite = hermite
+        self._committed = carry.state  # the state whose slope the next step's first stage computes
+        self.linear = [getattr(a, "linear_output", False) for a in self.areas]
+        if hermite and self.history is not None:
+            found = [c.delay for incoming in net._incoming for _, c in incoming]
+            found += [a.t_recurrence for a in self.areas if a.recurrence is not None]
+            self.kinks = Breakpoints([float(d.detach()) if isinstance(d, Tensor) else float(d) for d in found],
+                                     carry.changes, net.dt)
+            if carry.last_drive is None or frames_differ(self._frame(0), carry.last_drive):
+                self.kinks.change(carry.t)
+                if carry.last_drive is not None:
+                    self._left_slope(carry.t, carry.last_drive)
 
     def _read(self, j: int, delay: "float | Tensor", t: float, y: tuple[Tensor, ...], outs: list[Tensor],
               own: bool = False) -> Tensor:
@@ -98,22 +120,29 @@ class NetworkField:
     def _delayed(self, op: Callable[[Tensor], Tensor], key: int, j: int, delay: "float | Tensor", t: float,
                  y: tuple[Tensor, ...], outs: list[Tensor], own: bool = False, affine: bool = False) -> Tensor:
         """``op`` of area ``j``'s output at ``t - delay``. A read of a committed state reuses ``op`` of that
-        commit (computed once, ``key`` names the operation); for an affine ``op`` a read between two
-        commits is the interpolation of their terms, ``op((1 - w) a + w b) = (1 - w) op(a) + w op(b)``."""
-        where = None
+        commit (computed once, ``key`` names the operation). When ``op`` is affine and the area's output linear
+        in its state, an interpolated read is the history's stencil applied to the terms,
+        ``op(sum_i c_i y_i + sum_i d_i f_i) = sum_i c_i op(y_i) + sum_i d_i L f_i`` (``L``: the linear part of
+        ``op``, ``sum_i c_i = 1``); otherwise ``op`` acts on the interpolated state."""
+        stencil = None
         if self.delays and isinstance(delay, float) and delay > 0.0 and self.history is not None:
-            where = self.history.locate(t - delay, t)
-        if where is None or (where[1] > 0.0 and not affine):
+            stencil = self.history.stencil(t - delay, t)
+        if stencil is None or (len(stencil) > 1 and not (affine and self.linear[j])):
             return op(self._read(j, delay, t, y, outs, own))
-        k, w = where
-        term = self._commit_term(op, key, j, k, own)
-        return term if w == 0.0 else torch.lerp(term, self._commit_term(op, key, j, k + 1, own), w)
+        return combine(stencil, lambda k, what: self._commit_term(op, key, j, k, own, what))
 
-    def _commit_term(self, op: Callable[[Tensor], Tensor], key: int, j: int, k: int, own: bool) -> Tensor:
-        terms = self._commit_terms.setdefault(key, {})
+    def _commit_term(self, op: Callable[[Tensor], Tensor], key: int, j: int, k: int, own: bool, what: int) -> Tensor:
+        """``op`` of area ``j``'s output at commit ``k`` (``what``: VALUE), or the linear part of ``op`` on its
+        slope (SLOPE, LEFT: see :class:`~dynacortex.dynamics.History`)."""
+        terms = self._commit_terms.setdefault((key, j, own, what), {})
         if k not in terms:
-            past = self.history.at(k, j)  # type: ignore[union-attr]
-            terms[k] = op(self.areas[j].rates(past) if own else self.areas[j].output(past))
+            history, area = self.history, self.areas[j]
+            assert history is not None
+            x = area.rates(history.value(k, j, what)) if own else area.output(history.value(k, j, what))
+            term = op(x)
+            if what != VALUE and not own:  # a connection may have a bias: keep its linear part
+                term = term - op(torch.zeros_like(x[:1]))
+            terms[k] = term
             for old in [c for c in terms if c < k - 1]:  # stages read at most two commits per step
                 del terms[old]
         return terms[k]
@@ -125,6 +154,7 @@ class NetworkField:
         """``h * f(t, y)``; ``h`` a float or one per area (see :func:`~dynacortex.dynamics.solvers.increment`)."""
         areas, incoming = self.areas, self.net._incoming
         hs = h if isinstance(h, tuple) else (h,) * len(areas)
+        slope = self.history is not None and self.history.hermite and y is self._committed
         outs = [a.output(yi) for a, yi in zip(areas, y)]
         drives = []
         for i, area in enumerate(areas):
@@ -144,11 +174,45 @@ class NetworkField:
             drives.append(drive)
         # every drive first, then the updates: backward then finishes each state's own update before the
         # connections' gradients reach it, so they accumulate in place
-        return tuple(area.derivative(yi, drive, hi) for area, yi, drive, hi in zip(areas, y, drives, hs))
+        out = tuple(area.derivative(yi, drive, hi) for area, yi, drive, hi in zip(areas, y, drives, hs))
+        if slope and abs(t - self.history.t_last) <= 1e-6 * self.net.dt:  # type: ignore[union-attr]
+            # a first stage at the last commit: its slope makes the history's reads there cubic Hermite
+            self.history.set_slope(out if h == 1.0 else tuple(o / hi for o, hi in zip(out, hs)))  # type: ignore[union-attr]
+        return out
+
+    def _frame(self, n: int) -> dict[int, Tensor]:
+        return {i: frames[n] if len(frames) > 1 else frames[0] for i, frames in self.frames.items()}
 
     def begin_step(self, n: int, t: float) -> None:
-        for i, frames in self.frames.items():
-            self.stimulus[i] = frames[n] if len(frames) > 1 else frames[0]
+        for i, frame in self._frame(n).items():
+            self.stimulus[i] = frame
+        if self.kinks is not None and n > 0 and frames_differ(self._frame(n), self._frame(n - 1)):
+            self.kinks.change(t)
+            self._left_slope(t, self._frame(n - 1))
+
+    def _left_slope(self, t: float, before: dict[int, Tensor]) -> None:
+        """Give the history the slope at its last commit under the stimulus ``before`` an input change there."""
+        now, committed = list(self.stimulus), self._committed
+        self._committed = None  # type: ignore[assignment]  # not the first stage of a step: no capture
+        for i, frame in before.items():
+            self.stimulus[i] = frame
+        self.history.set_slope(self(t, committed), left=True)  # type: ignore[union-attr]
+        self.stimulus, self._committed = now, committed
+
+    def substep(self, t: float, y: tuple[Tensor, ...]) -> None:
+        """Commit the state at a breakpoint inside a step (no readout, no observers)."""
+        self.history.push(y, t)  # type: ignore[union-attr]
+        self._committed = y
+
+    def breakpoints(self, t: float, t_next: float) -> list[float]:
+        """Breakpoints inside the step (see :mod:`dynacortex.models.breakpoints`); none for low-order solvers."""
+        return self.kinks.inside(t, t_next) if self.kinks is not None else []
+
+    def handover(self, t: float) -> tuple[tuple[float, ...], Optional[dict[int, Tensor]]]:
+        """What a continuation needs to find its breakpoints: recent input changes and the last drive frames."""
+        if self.kinks is None:
+            return (), None
+        return self.kinks.kept(t), self._frame(-1)
 
     def end_step(self, n: int, t: float, y: tuple[Tensor, ...]) -> None:
         net = self.net
@@ -157,7 +221,8 @@ class NetworkField:
                 if not torch.isfinite(yi).all():
                     raise StabilityError(f"area {name!r} became NaN/Inf at t = {t:g} ms (step {n + 1})")
         if self.history is not None:
-            self.history.push(y)
+            self.history.push(y, t)
+            self._committed = y
         if net.readout is not None:
             self.logits.append(net.readout(*[self.areas[j].output(y[j]) for j in net._readout_index]))
         for observe in self.observers:

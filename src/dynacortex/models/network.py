@@ -33,6 +33,7 @@ from torch.nn.utils import parametrize
 
 from ..dynamics import Solver, get_solver, integrate
 from ..layers import Area, Connection
+from ..layers.gain import advance_gain_estimates
 from .carry import Carry
 from .checkpointing import parse_checkpoint_dtype, run_checkpointed
 from .field import NetworkField, Observer, StabilityError
@@ -250,6 +251,8 @@ class AreaNetwork(nn.Module):
         if low is not None and checkpoint_every is None:
             raise ValueError("checkpoint_dtype: applies to checkpointed runs only; set checkpoint_every too")
         frames, n_steps = self._frames(x, n_steps)
+        if self.training:
+            advance_gain_estimates(self)
         if carry is None:
             key = tuple(frames.shape[2:])
             if key not in self._drive_shapes:
@@ -266,7 +269,8 @@ class AreaNetwork(nn.Module):
         dyn = NetworkField(self, self._drives(frames), carry, list(self._observers) if observers is None else observers)
         y = integrate(dyn, carry.state, solver=self._solver, dt=self._dt, n_steps=n_steps, t0=carry.t)
         logits = torch.stack(dyn.logits, dim=1) if dyn.logits else None
-        return logits, Carry(y, carry.t + n_steps * self._dt, dyn.history, carry.rest_until)
+        t_end = carry.t + n_steps * self._dt
+        return logits, Carry(y, t_end, dyn.history, carry.rest_until, *dyn.handover(t_end))
 
     def delay_free_field(self, x: Tensor) -> tuple[Callable[[tuple[Tensor, ...]], tuple[Tensor, ...]], list[torch.Size]]:
         """The vector field ``y -> dy/dt`` of the delay-free system for a static stimulus ``x`` (B, C, H, W),
