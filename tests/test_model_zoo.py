@@ -4,8 +4,6 @@ import pytest
 import torch
 
 import dynacortex as dc
-from dynacortex.models.cordsnet import _published_names as cordsnet_names
-from dynacortex.models.cordsnet import load_cordsnet_weights
 from dynacortex.models.cornet import load_cornet_rt_weights
 
 SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32)),
@@ -158,22 +156,6 @@ def test_cordsnet_is_the_synchronous_update_of_the_paper():
                  for ri, a, w, hi in zip(r, model.areas, w_in, h)]
             outs.append(model.readout(r[6], r[7]))
     assert torch.allclose(logits, torch.stack(outs, 1), atol=1e-5)
-
-
-def test_load_published_cordsnet_weights(tmp_path):
-    model = dc.create_model("cordsnet", **SMALL["cordsnet"])
-    own = dict(model.named_parameters())
-    published = {k: torch.randn_like(own[v]) for k, v in cordsnet_names(model).items()}
-    torch.save(published, tmp_path / "cordsnetr8.pth")
-    load_cordsnet_weights(model, tmp_path / "cordsnetr8.pth")
-    assert torch.equal(model.areas[3].phi[0].bias, published["conv_bias.3"])
-    assert torch.equal(model.areas[2].recurrence.parametrizations.weight.original1,
-                       published["area_area.2.parametrizations.weight.original1"])
-    swapped = dict(published)
-    swapped["area_conv.2.parametrizations.weight.original1"] = published["area_area.2.parametrizations.weight.original1"]
-    torch.save(swapped, tmp_path / "swapped.pth")
-    with pytest.raises(ValueError, match="area_conv.2.parametrizations.weight.original1 has shape"):
-        load_cordsnet_weights(model, tmp_path / "swapped.pth")
 
 
 @pytest.mark.parametrize("depth,count", [(18, 11_689_512), (34, 21_797_672)])
