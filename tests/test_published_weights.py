@@ -13,6 +13,7 @@ import torch
 
 import dynacortex as dc
 from dynacortex.models.cordsnet import load_cordsnet_weights
+from dynacortex.models.cornet import load_cornet_rt_weights
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOL = 1e-5
@@ -60,3 +61,15 @@ def test_cordsnet_loader_refuses_a_swapped_layout(tmp_path):
     with pytest.raises(ValueError, match=r"area_(conv|area)\.2\.parametrizations\.weight\.original1 has shape"):
         load_cordsnet_weights(model, tmp_path / "swapped.pth")
 
+
+def test_cornet_rt_reproduces_the_original():
+    """CORnet-RT's forward (times = 5), including its start-up: at t = 0 V2, V4 and IT get no input, so
+    their output is ReLU(norm1.bias). Every area's output at every step and the logits."""
+    ref = torch.load(FIXTURES / "cornet_rt_reference.pt")
+    model = dc.create_model("cornet_rt", channels=tuple(ref["channels"]))  # dt = tau = 10 ms
+    load_cornet_rt_weights(model, FIXTURES / "cornet_rt_reference.pt")
+    logits, outputs = run_recorded(model, ref["image"].unsqueeze(1).expand(-1, ref["times"], -1, -1, -1))
+    for name, out in ref["outputs"].items():
+        err = relative_error(outputs[name], out)
+        assert err.max() <= TOL, (name, err.tolist())
+    assert relative_error(logits, ref["logits"]).max() <= TOL
