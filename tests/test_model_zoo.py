@@ -4,11 +4,9 @@ import pytest
 import torch
 
 import dynacortex as dc
-from dynacortex.models.cordsnet import _published_names as cordsnet_names
-from dynacortex.models.cordsnet import load_cordsnet_weights
 from dynacortex.models.cornet import load_cornet_rt_weights
 
-SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32)),
+SMALL = {"dyrcnnx4": dict(channels=(4, 5, 6, 7)), "cornet_rt": dict(channels=(32, 32, 32, 32), norm_groups=8),
          "blt": dict(channels=(6, 8, 10, 12), stem_channels=4),
          "cordsnet": dict(channels=(4, 4, 6, 6, 8, 8, 10, 10), input_size=32),
          "rresnet": dict(recurrence="depthwise")}
@@ -39,20 +37,33 @@ def test_forward_backward_with_every_solver(name, solver):
         assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, pname
 
 
-def test_cornet_rt_is_the_discrete_model_when_dt_equals_tau():
-    """Euler with dt = tau: r_{n+1} = Phi(inp(r_below(t_n)) + r(t_n)), CORnet-RT's update."""
-    model = dc.create_model("cornet_rt", **SMALL["cornet_rt"])  # dt = tau = 10 ms
+def test_cornet_rt_start_up_rule():
+    """skip_input_at_rest (default): V2's first output is ReLU(norm1.bias), as CORnet-RT's (whose
+    reproduction tests/test_published_weights.py checks); off: the ODE's Phi(inp(0)). Later steps run
+    the input stage either way; learnable delays have no rest time and are refused with it."""
     x = torch.rand(2, 3, 64, 64)
+    runs = {}
+    for skip in (True, False):
+        model = dc.create_model("cornet_rt", skip_input_at_rest=skip, **SMALL["cornet_rt"])
+        with torch.no_grad():
+            for p in model.parameters():
+                p.normal_()
+        with dc.record(model, ["V1", "V2"]) as rec, torch.no_grad():
+            model(x, n_steps=2)
+        runs[skip] = (model, rec["V1"], rec["V2"])
+    model, v1, v2 = runs[True]
+    bias = model.areas[1].phi[1].bias
+    assert torch.equal(v2[:, 0], torch.relu(bias).view(1, -1, 1, 1).expand_as(v2[:, 0]))
     with torch.no_grad():
-        logits = model(x, n_steps=5)
-        v1, v2, v4, it = model.areas
-        states = [torch.zeros(2, 32, s, s) for s in (16, 8, 4, 2)]
-        outs = []
-        for _ in range(5):
-            inputs = [model.stem(x)] + [c.op(s) for c, s in zip(model.connections, states[:3])]
-            states = [a.phi(i + s) for a, i, s in zip(model.areas, inputs, states)]
-            outs.append(model.readout(states[3]))
-    assert torch.allclose(logits, torch.stack(outs, 1), atol=1e-5)
+        plain = runs[False][0]
+        first = plain.areas[1].phi(plain.connections[0].op(torch.zeros_like(v1[:, 0])))
+        assert torch.allclose(runs[False][2][:, 0], first, atol=1e-5)
+        second = model.areas[1].phi(model.connections[0].op(v1[:, 0]) + v2[:, 0])
+    assert torch.allclose(v2[:, 1], second, atol=1e-5)
+    assert not torch.allclose(runs[False][2][:, 0], v2[:, 0], atol=1e-2)
+    with pytest.raises(ValueError, match="skip_input_at_rest"):
+        dc.create_model("cornet_rt", learn_delays=True)
+    dc.create_model("cornet_rt", learn_delays=True, skip_input_at_rest=False)
 
 
 def published_cornet_state(classes=1000):
@@ -158,22 +169,6 @@ def test_cordsnet_is_the_synchronous_update_of_the_paper():
                  for ri, a, w, hi in zip(r, model.areas, w_in, h)]
             outs.append(model.readout(r[6], r[7]))
     assert torch.allclose(logits, torch.stack(outs, 1), atol=1e-5)
-
-
-def test_load_published_cordsnet_weights(tmp_path):
-    model = dc.create_model("cordsnet", **SMALL["cordsnet"])
-    own = dict(model.named_parameters())
-    published = {k: torch.randn_like(own[v]) for k, v in cordsnet_names(model).items()}
-    torch.save(published, tmp_path / "cordsnetr8.pth")
-    load_cordsnet_weights(model, tmp_path / "cordsnetr8.pth")
-    assert torch.equal(model.areas[3].phi[0].bias, published["conv_bias.3"])
-    assert torch.equal(model.areas[2].recurrence.parametrizations.weight.original1,
-                       published["area_area.2.parametrizations.weight.original1"])
-    swapped = dict(published)
-    swapped["area_conv.2.parametrizations.weight.original1"] = published["area_area.2.parametrizations.weight.original1"]
-    torch.save(swapped, tmp_path / "swapped.pth")
-    with pytest.raises(ValueError, match="area_conv.2.parametrizations.weight.original1 has shape"):
-        load_cordsnet_weights(model, tmp_path / "swapped.pth")
 
 
 @pytest.mark.parametrize("depth,count", [(18, 11_689_512), (34, 21_797_672)])

@@ -11,7 +11,8 @@ with the delayed terms read from the delay history at each stage's own time. ``s
 Work that the rest state makes constant is skipped: a read that falls where the network was at rest
 (all states zero, up to ``Carry.rest_until``) gives the connection's term from the zero state, computed
 once per simulation on one sample and expanded over the batch; a bias-free recurrence reading the rest
-contributes exactly 0 and is left out.
+contributes exactly 0 and is left out. A connection whose op sets ``skip_at_rest = True`` gives 0 there
+instead of ``W_c(0)``: its source has not fired yet (CORnet-RT's start-up, see ``models/cornet.py``).
 
 Delayed terms of committed states are computed once: a delayed read that falls on a commit reuses the
 term of that commit (Runge-Kutta's last stage and the next step's first read the same one), and for a
@@ -111,10 +112,13 @@ class NetworkField:
 
     def _at_rest(self, src: int, conn: Connection, size: torch.Size, like: Tensor) -> Tensor:
         """``W_c`` of the rest state, for a read that falls where the network was at rest (zero state):
-        computed once per simulation on one sample and expanded over the batch (``W_c`` acts per sample)."""
+        computed once per simulation on one sample and expanded over the batch (``W_c`` acts per sample);
+        0 for an op with ``skip_at_rest = True``."""
         term = self._rest_terms.get(id(conn))
         if term is None:
             term = self._rest_terms[id(conn)] = conn(self.areas[src].output(torch.zeros_like(like[:1])), size)
+            if getattr(conn.op, "skip_at_rest", False):  # the source has not fired: no input yet
+                term = self._rest_terms[id(conn)] = torch.zeros_like(term)
         return term.expand(like.shape[0], *term.shape[1:])
 
     def _delayed(self, op: Callable[[Tensor], Tensor], key: int, j: int, delay: "float | Tensor", t: float,
