@@ -77,11 +77,13 @@ def test_decoding_accuracy_follows_signal_to_noise():
         decoding_accuracy(feats[:1], labels[:1])
 
 
-def test_readings_say_whether_each_phenomenon_looks_like_cortex():
+def test_phenomenon_readings_state_values_and_leave_judgement_to_human_numbers():
+    """The per-phenomenon sentences state the measured numbers; whether they are cortex-like is judged only against
+    human ranges (tests/test_readings.py), so that a direction alone (a feedforward filter has one) claims nothing."""
     from dynacortex.experiments.report import readings
 
     areas = ["V1", "V2"]
-    cortex = {
+    metrics = {
         "latency_ms": {"V1": 30.0, "V2": 45.0},
         "duration": {a: {"durations_ms": [17, 533], "summed_response": [1, 5], "summation_exponent": 0.6} for a in areas},
         "contrast": {a: {"contrasts": [0.1, 1], "time_to_peak_ms": [180, 120], "peak": [0.1, 1]} for a in areas},
@@ -89,15 +91,6 @@ def test_readings_say_whether_each_phenomenon_looks_like_cortex():
         "adaptation": {a: {"adaptation_index": 0.5} for a in areas},
         "memory": {a: {"time_after_offset_ms": [0, 100], "decoding_accuracy": [0.9, 0.2]} for a in areas},
     }
-    text = readings(cortex, chance=0.1)
-    assert len(text) == 6 and sum("as in cortex" in t for t in text) == 4 and "adapts" in text[4]
-    flat = {
-        "latency_ms": {"V1": 30.0, "V2": 30.0},
-        "duration": {a: {"durations_ms": [17, 533], "summed_response": [1, 31], "summation_exponent": 1.0} for a in areas},
-        "contrast": {a: {"contrasts": [0.1, 1], "time_to_peak_ms": [120, 120.5], "peak": [0.1, 1]} for a in areas},
-        "interval": {a: {"gaps_ms": [17, 133, 533], "recovery_ratio": [0.998, 0.999, 0.9995]} for a in areas},
-        "adaptation": {a: {"adaptation_index": 0.0} for a in areas},
-    }
-    text = readings(flat)
-    assert not any("as in cortex" in t for t in text)
-    assert "V1: linear" in text[1] and "0 of 2 areas" in text[4]
+    text = readings(metrics, chance=0.1)
+    assert len(text) == 6 and not any("cortex" in t for t in text)
+    assert "V1 30 ms" in text[0] and "V2 0.6" in text[1] and "180 -> 120 ms" in text[2] and "0.3, 0.6, 0.9" in text[3]

@@ -49,7 +49,7 @@ def test_frames_scale_contrast_and_pick_the_stimulus():
 
 def test_contrast_and_response_protocols():
     c = get_protocol("contrast")
-    assert c.params["contrasts"] == [0.0625, 0.125, 0.25, 0.5, 0.75, 1.0]
+    assert c.params["contrasts"] == [0.0625, 0.125, 0.25, 0.5, 1.0]  # Groen et al. 2022: five contrasts
     assert len(get_protocol("duration").conditions) == 6
     r = get_protocol("response").timeline(2.0)
     assert (r.contrast[1] == 0).all() and (r.contrast[0] > 0).sum() == 500  # 1000 ms long; blank trial

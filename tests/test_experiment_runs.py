@@ -57,14 +57,15 @@ def test_streamed_record_equals_one_plain_simulation(tmp_path):
         Condition(label="AB", segments=(Segment(on_ms=3), Segment(on_ms=9, stimulus=1)))))
     images = torch.randn(3, 2, 8, 8)
     path = run_protocol(model, proto, images, tmp_path / "ab.zarr", chunk_steps=4, n_units=5, batch_size=4,
-                        progress=False)
+                        progress=False, settle_ms=6.0)
     ds = open_recording(path)
     tl = proto.timeline(1.0)
     frames = torch.stack([tl.frames(images, n) for n in range(tl.n_steps)], dim=1)  # (cond*B, T, C, H, W)
+    frames = torch.cat([torch.zeros_like(frames[:, :6]), frames], dim=1)  # the 6 ms of settling on blank
     with record(model) as rec, torch.no_grad():
-        logits = model(frames)
+        logits = model(frames)[:, 6:]
     for k, area in enumerate(model.area_names):
-        plain = rec[area].flatten(2)  # (cond*B, T, units)
+        plain = rec[area][:, 6:].flatten(2)  # (cond*B, T, units)
         got = torch.tensor(ds.response.isel(area=k).values).flatten(0, 1)
         assert torch.allclose(got, plain.mean(-1), atol=1e-6)
         idx = torch.tensor(ds[f"unit_{area}"].values)
@@ -107,7 +108,8 @@ def test_linear_network_sums_linearly_recovers_fully_and_does_not_adapt(tmp_path
     run_experiments(model, images, torch.arange(4), tmp_path, protos, progress=False)
     recordings = load_recordings(tmp_path)
     met = compute_metrics(recordings)
-    assert list(met) == ["latency_ms", "duration", "contrast", "interval", "adaptation"]
+    assert [k for k in met if not k.startswith("cortex")] == ["latency_ms", "duration", "contrast", "interval",
+                                                             "adaptation"] and "cortex" in met
     dv = dynvision_metrics(recordings)  # raw sums (zero baseline here): D / D_max
     durations = np.array(dv["normalized_summed_response"]["A2"]["durations_ms"])
     assert dv["normalized_summed_response"]["A2"]["value"] == pytest.approx(durations / durations.max(), rel=1e-3)
@@ -129,10 +131,13 @@ def test_baseline_drift_flags_a_model_that_has_not_settled(tmp_path):
     drifting.stem = nn.Conv2d(1, 1, 1)  # a constant drive from the gray screen: the rest state moves
     nn.init.constant_(drifting.stem.weight, 1.0)
     nn.init.constant_(drifting.stem.bias, 1.0)
-    for name, model in (("settled", settled), ("drifting", drifting)):
-        run_protocol(model, short("response"), positive_images(), tmp_path / name / "response.zarr", progress=False)
+    for name, model, settle in (("settled", settled, 0.0), ("drifting", drifting, 0.0), ("presettled", drifting, 1000.0)):
+        run_protocol(model, short("response"), positive_images(), tmp_path / name / "response.zarr", progress=False,
+                     settle_ms=settle)
     assert max(baseline_drift(open_recording(tmp_path / "settled" / "response.zarr")).values()) < 1e-6
     assert max(baseline_drift(open_recording(tmp_path / "drifting" / "response.zarr")).values()) > 0.1
+    # 1000 ms of blank before each batch (the default) lets it settle: 25 time constants
+    assert max(baseline_drift(open_recording(tmp_path / "presettled" / "response.zarr")).values()) < 1e-6
 
 
 def test_delayed_self_inhibition_adapts_and_sums_subadditively(tmp_path):
@@ -170,7 +175,7 @@ def test_report_files_and_schema(tmp_path):
     run_experiments(model, images, labels, tmp_path, protos, n_units=8, progress=False)
     report = write_experiment_report(tmp_path)
     met = json.loads((tmp_path / "metrics.json").read_text())
-    assert tuple(met) == SCHEMA_KEYS
+    assert tuple(k for k in met if k != "cortex_null_reasons") == SCHEMA_KEYS
     assert list(met["latency_ms"]) == ["A0", "A1", "A2"]
     assert set(met["duration"]["A1"]) == {"durations_ms", "summed_response", "summation_exponent"}
     assert set(met["contrast"]["A1"]) == {"contrasts", "time_to_peak_ms", "peak"}
@@ -185,7 +190,7 @@ def test_report_files_and_schema(tmp_path):
         assert (tmp_path / f"{png}.png").stat().st_size > 5000
     page = report.read_text()
     assert "Baseline check" in page
-    assert "Temporal summation exponents" in page and "summation.png" in page and "Per-area summary" in page
+    assert "Summation exponent (slope of log summed response" in page and "summation.png" in page and "Per-area summary" in page
 
 
 def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
@@ -209,7 +214,8 @@ def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
     assert ds.attrs["model"]["name"] == "dyrcnnx4" and ds.attrs["dt_ms"] == cfg.model.kwargs.get("dt", 2.0)
     res = runner.invoke(app, ["experiment", "report", str(out)])
     assert res.exit_code == 0, res.output
-    assert set(json.loads((out / "metrics.json").read_text())) == {"latency_ms", "duration"}
+    assert set(json.loads((out / "metrics.json").read_text())) == {"latency_ms", "duration", "cortex",
+                                                                   "cortex_null_reasons"}
     bad = runner.invoke(app, [*common, "--protocol", "flicker"])
     assert bad.exit_code != 0 and "choose one of" in str(bad.exception)
 
@@ -241,7 +247,8 @@ def test_protocols_record_what_retina_and_ei_areas_send_on(tmp_path):
                             retina={"transient": False})
     proto = get_protocol("duration", durations_ms=[10], idle_ms=10, tail_ms=10)
     images = positive_images(2, 8)
-    ds = open_recording(run_protocol(model, proto, images, tmp_path / "d.zarr", n_units=10_000, progress=False))
+    ds = open_recording(run_protocol(model, proto, images, tmp_path / "d.zarr", n_units=10_000, progress=False,
+                                     settle_ms=0.0))
     assert ds.sizes["unit_retina"] == 2 * 8 * 8 and ds.sizes["unit_V1"] == 4 * 8 * 8  # ON/OFF; E only
     frames = torch.stack([proto.timeline(2.0).frames(images, n) for n in range(ds.sizes["time_ms"])], dim=1)
     with record(model) as rec, torch.no_grad():

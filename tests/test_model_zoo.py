@@ -17,7 +17,8 @@ PINNED = {("dyrcnnx4", 10): 1_164_473, ("cornet_rt", 10): 4_701_066, ("cornet_rt
 
 
 def test_every_model_has_small_settings():
-    assert set(dc.list_models()) == set(SMALL) | {"ssn"}  # the SSN has no readout (tests/test_ei.py)
+    # the SSN and the DN model have no readout (tests/test_ei.py, tests/test_cortex_metrics.py)
+    assert set(dc.list_models()) == set(SMALL) | {"ssn", "dn"}
 
 
 @pytest.mark.parametrize("name,classes", sorted(PINNED))

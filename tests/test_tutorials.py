@@ -35,15 +35,17 @@ def test_quickstart(one_thread):
 
 def test_temporal_phenomena(tmp_path, one_thread):
     out = tutorial("temporal_phenomena").main(tiny=True, out_dir=tmp_path)
-    metrics = out["metrics"]
-    assert (tmp_path / "duration.zarr").exists() and (tmp_path / "interval.zarr").exists()
-    summed = metrics["duration"]["IT"]["summed_response"]
+    metrics, twin = out["metrics"], out["twin_metrics"]
+    assert (tmp_path / "model" / "duration.zarr").exists() and (tmp_path / "twin" / "interval.zarr").exists()
+    summed = metrics["duration"]["V4"]["summed_response"]
     assert all(b > a > 0 for a, b in zip(summed, summed[1:]))       # longer stimuli, more summed response
-    assert 0 < metrics["duration"]["IT"]["summation_exponent"] < 1  # sub-additive (0.89 at seed 0)
+    # sub-additive with the mechanisms, not without them (settled, untrained models at seed 0: V4 0.72 vs 0.99;
+    # the tiny untrained IT is suppressed by the stimulus, its summed response negative)
+    assert 0 < metrics["duration"]["V4"]["summation_exponent"] < 0.8 < twin["duration"]["V4"]["summation_exponent"]
     latency = metrics["latency_ms"]
-    assert latency["V1"] < latency["IT"]  # t_feedforward = 10 ms per stage: IT answers later than V1
-    recovery = metrics["interval"]["IT"]["recovery_ratio"]
-    assert recovery[-1] >= recovery[0]    # the second response recovers with the gap
+    assert latency["V1"] < latency["V2"] < latency["V4"]  # t_feedforward = 10 ms per stage
+    recovery, flat = metrics["interval"]["V4"]["recovery_ratio"], twin["interval"]["V4"]["recovery_ratio"]
+    assert recovery[0] < 0.7 < recovery[-1] and min(flat) > 0.99  # suppressed, then recovering; the twin never
 
 
 def test_dynamical_analysis(one_thread):

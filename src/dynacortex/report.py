@@ -15,18 +15,23 @@ Table = tuple[str, Sequence[str], Sequence[Sequence[Any]]]  # (caption, header, 
 
 def _table(caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(v: Any) -> str:
-        return html.escape("–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v))
+        return html.escape("–" if v is None else _scalar(v))
 
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "\n".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table class=grid><caption>{html.escape(caption)}</caption><tr>{head}</tr>\n{body}</table>"
 
 
+def _scalar(v: Any) -> str:
+    """A scalar as shown: floats to 4 significant digits (no float noise)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def write_report(path: Path, title: str, metrics: dict[str, Any], figures: Sequence[tuple[str, Path]],
                  notes: Sequence[str] = (), tables: Sequence[Table] = ()) -> Path:
     """Write ``path`` (HTML): ``notes`` (paragraphs), ``tables``, the scalar ``metrics`` and ``figures``
     (caption, PNG path relative to the report)."""
-    rows = "\n".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+    rows = "\n".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_scalar(v))}</td></tr>"
                      for k, v in metrics.items() if not isinstance(v, (list, dict)))
     figs = "\n".join(f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(c)}"><figcaption>{html.escape(c)}'
                      "</figcaption></figure>" for c, p in figures)
@@ -41,7 +46,7 @@ caption{{text-align:left;font-weight:bold;padding:4px 0}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 {paras}
 {grids}
-<table>{rows}</table>
+{f"<table>{rows}</table>" if rows else ""}
 {figs}
 </body></html>
 """

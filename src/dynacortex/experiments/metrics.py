@@ -9,6 +9,8 @@ images and baseline-subtracted (see :mod:`.measures` for every criterion). Then:
 - ``contrast``: time to peak and peak per contrast;
 - ``interval``: recovery ratio per gap (second response isolated with the single-pulse trial);
 - ``adaptation``: adaptation index of the long stimulus;
+- ``cortex`` (and ``cortex_null_reasons``): the phenomena on the definitions of Groen et al. (2022), see
+  :mod:`.cortex`;
 - ``memory``: cross-validated accuracy of a linear (logistic-regression) decoder of the image's
   label from the recorded unit subset, at times after stimulus offset. The model is noiseless, so a
   decaying but still distinct pattern would stay decodable down to float precision; the decoder
@@ -24,10 +26,11 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from . import measures as m
+from .cortex import cortex_metrics
 
 __all__ = ["population", "evoked", "baseline_drift", "compute_metrics", "decoding_accuracy", "json_safe", "SCHEMA_KEYS"]
 
-SCHEMA_KEYS = ("latency_ms", "duration", "contrast", "interval", "adaptation", "memory")
+SCHEMA_KEYS = ("latency_ms", "duration", "contrast", "interval", "adaptation", "memory", "cortex")
 
 
 def population(ds: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +155,15 @@ def compute_metrics(recordings: Mapping[str, Any], latency_fraction: float = 0.2
         out["adaptation"] = _per_area(areas, lambda k: {"adaptation_index": m.adaptation_index(t, d[0, :, k], dur_ms)})
     if "memory" in recordings:
         out["memory"] = _memory(recordings["memory"], areas, memory_step_ms, noise_fraction)
+    groen = [n for n in ("duration", "contrast", "interval") if n in recordings]
+    if groen:
+        cortex, reasons = cortex_metrics(
+            {n: (*curves[n], population(recordings[n])[1]) for n in groen}, {n: _params(recordings[n]) for n in groen},
+            {n: [str(c) for c in recordings[n].condition.values] for n in groen}, areas,
+            float(recordings[groen[0]].attrs["dt_ms"]))
+        out["cortex"] = cortex
+        if reasons:
+            out["cortex_null_reasons"] = reasons
     return json_safe(out)
 
 

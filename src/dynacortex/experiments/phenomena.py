@@ -1,5 +1,6 @@
-"""The phenomena a report reads off ``metrics.json``: per phenomenon one sentence (is it cortex-like?),
-one column of the per-area summary table and, where there is one, a figure.
+"""The phenomena a report reads off ``metrics.json``: per phenomenon one sentence stating the measured values,
+one column of the per-area summary table and, where there is one, a figure. Whether a value is cortex-like is
+judged against human numbers by :mod:`.readings` (on Groen et al.'s definitions), not here.
 
 Each entry of :data:`PHENOMENA` handles one key of :func:`.metrics.compute_metrics`' schema; a report
 walks the entries whose key is present, so adding a phenomenon is adding one entry here.
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-import numpy as np
 
 from . import plots
 
@@ -36,50 +36,30 @@ class Phenomenon:
 
 
 def _latency(lat: dict[str, Any], chance: Optional[float]) -> str:
-    vals = [v for v in lat.values() if v is not None]
-    rising = len(vals) == len(lat) and all(a < b for a, b in zip(vals, vals[1:]))
-    return (f"Latency ({' < '.join(lat) if rising else ', '.join(lat)}): {fmt(lat.values(), ' ms')} - "
-            + ("rises along the hierarchy, as in cortex." if rising else "does not rise monotonically along the hierarchy."))
+    parts = [f"{a} {fmt([v], ' ms')}" for a, v in lat.items()]
+    return f"Onset latency (20 % of peak) per area: {', '.join(parts)}."
 
 
 def _summation(duration: dict[str, Any], chance: Optional[float]) -> str:
     ex = {a: v["summation_exponent"] for a, v in duration.items()}
-    kind = ["n/a" if n is None else "subadditive" if n < 0.95 else "superadditive" if n > 1.05 else "linear"
-            for n in ex.values()]
-    return (f"Temporal summation exponents {fmt(ex.values())} ({', '.join(f'{a}: {k}' for a, k in zip(ex, kind))})"
-            + (" - subadditive in every area, as in cortex (Groen et al. 2022)." if all(k == "subadditive" for k in kind)
-               else " - not subadditive everywhere; cortex sums subadditively."))
+    return ("Summation exponent (slope of log summed response on log duration; 1 is linear): "
+            + ", ".join(f"{a} {fmt([n])}" for a, n in ex.items()) + ".")
 
 
 def _contrast(contrast: dict[str, Any], chance: Optional[float]) -> str:
-    parts, earlier = [], []
-    for a, v in contrast.items():
-        lo, hi = v["time_to_peak_ms"][0], v["time_to_peak_ms"][-1]
-        parts.append(f"{a} {lo:.3g} -> {hi:.3g} ms")
-        earlier.append(hi < lo - 1.0)  # by more than a millisecond
-    return (f"Time to peak from lowest to highest contrast: {', '.join(parts)} - "
-            + ("earlier peaks at high contrast in every area, as in cortex." if all(earlier) else
-               f"earlier at high contrast in {sum(earlier)} of {len(earlier)} areas."))
+    parts = [f"{a} {fmt([v['time_to_peak_ms'][0]])} -> {fmt([v['time_to_peak_ms'][-1]], ' ms')}" for a, v in contrast.items()]
+    return f"Time to peak (argmax after onset) from the lowest to the highest contrast: {', '.join(parts)}."
 
 
 def _recovery(interval: dict[str, Any], chance: Optional[float]) -> str:
-    rising = []
-    for v in interval.values():
-        r = [x for x in v["recovery_ratio"] if x is not None]
-        rising.append(len(r) > 1 and r[-1] > r[0] + 0.05 and np.corrcoef(np.arange(len(r)), r)[0, 1] > 0.5)
     gaps = next(iter(interval.values()))["gaps_ms"]
-    return ("Recovery ratio per gap " + "; ".join(f"{a}: {fmt(v['recovery_ratio'])}" for a, v in interval.items())
-            + f" (gaps {fmt(gaps, ' ms')}) - "
-            + ("recovery rises with the gap in every area, as in cortex." if all(rising) else
-               f"rises with the gap in {sum(rising)} of {len(rising)} areas."))
+    return (f"Recovery ratio per gap ({fmt(gaps, ' ms')}): "
+            + "; ".join(f"{a}: {fmt(v['recovery_ratio'])}" for a, v in interval.items()) + ".")
 
 
 def _adaptation(adaptation: dict[str, Any], chance: Optional[float]) -> str:
-    ai = [v["adaptation_index"] for v in adaptation.values()]
-    adapts = [v is not None and v > 0.1 for v in ai]
-    return (f"Adaptation index (1 - sustained/peak) {fmt(ai)} - "
-            + ("the response adapts during a long stimulus in every area." if all(adapts) else
-               f"clear adaptation (> 0.1) in {sum(adapts)} of {len(adapts)} areas; cortex adapts."))
+    return ("Adaptation index (1 - sustained/peak) during the 1000 ms stimulus: "
+            + ", ".join(f"{a} {fmt([v['adaptation_index']])}" for a, v in adaptation.items()) + ".")
 
 
 def _memory(memory: dict[str, Any], chance: Optional[float]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from ..figures import save_figure
 
 __all__ = ["plot_time_courses", "plot_summation", "plot_contrast_timing", "plot_recovery",
-           "plot_latency", "plot_memory"]
+           "plot_latency", "plot_memory", "plot_overlay", "plot_cortex_metrics"]
 
 
 def _log_ticks(ax: Any, values: Any) -> None:
@@ -91,6 +91,9 @@ def _lines(metrics: dict[str, Any], xkey: str, ykey: str, xlabel: str, ylabel: s
         ax.plot(v[xkey], y, "o-", color=f"C{i}", label=area)
     if hline is not None:
         ax.axhline(hline, color="0.5", ls="--", lw=0.8)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(min(lo, hline - 0.05 * abs(hline)), max(hi, hline + 0.05 * abs(hline)))  # show the reference level
+    ax.ticklabel_format(axis="y", useOffset=False)
     if logx:
         _log_ticks(ax, next(iter(metrics.values()))[xkey])
     ax.set_xlabel(xlabel)
@@ -124,5 +127,70 @@ def plot_latency(latency: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel("area")
     ax.set_ylabel("onset latency (ms)")
     ax.set_title("Latency along the hierarchy")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_overlay(t: np.ndarray, rows: list[tuple[str, dict[str, np.ndarray]]], areas: list[str], path: Path,
+                 stimulus: Optional[list[np.ndarray]] = None) -> Path:
+    """Time courses of several models overlaid: one row per condition (``rows = [(title, {model: d (T, area)})]``),
+    one column per area; each curve divided by its model's peak over all rows of that area."""
+    import matplotlib.pyplot as plt
+
+    models = list(rows[0][1])
+    peak = {m: np.nanmax(np.abs(np.stack([r[1][m] for r in rows])), axis=(0, 1)) for m in models}
+    fig, axes = plt.subplots(len(rows), len(areas), figsize=(2.6 * len(areas), 1.9 * len(rows)), squeeze=False,
+                             sharex=True, sharey=True)
+    styles = {m: s for m, s in zip(models, ["-", "--", ":", "-."])}
+    for i, (title, curves) in enumerate(rows):
+        for k, area in enumerate(areas):
+            ax = axes[i][k]
+            for j, m in enumerate(models):
+                scale = peak[m][k] if peak[m][k] > 0 else 1.0
+                ax.plot(t, curves[m][:, k] / scale, styles[m], color=f"C{j}", lw=1.2, label=m)
+            if stimulus is not None:
+                ax.fill_between(t, -0.12, -0.06, where=stimulus[i] > 0, color="0.4", step="pre", lw=0)
+            ax.axhline(0, color="0.7", lw=0.5)
+            if i == 0:
+                ax.set_title(area, fontsize=9)
+            if k == 0:
+                ax.set_ylabel(title, fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("time from onset (ms)", fontsize=8)
+    axes[0][-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_cortex_metrics(table: dict[str, list[Any]], labels: dict[str, str], path: Path) -> Path:
+    """One panel per metric: the model (mean +- SD), its twin and the DN model per area, with the human range
+    (shaded; hatched for a target)."""
+    import matplotlib.pyplot as plt
+
+    metrics = list(table)
+    cols = 4
+    nrows = (len(metrics) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.4 * cols, 2.8 * nrows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        vs = table[metric]
+        x = np.arange(len(vs))
+        for k, v in enumerate(vs):
+            rng = None if v.ref is None else v.ref.get("range")
+            if rng is not None:
+                ax.fill_between([k - 0.35, k + 0.35], *(min(r, 1e4) for r in rng), color="0.85",
+                                hatch="//" if v.target else None, lw=0)
+        def val(a: Any) -> float:
+            return np.nan if a is None else a
+        ax.errorbar(x, [val(v.value) for v in vs], yerr=[val(v.sd) if v.sd else 0 for v in vs], fmt="o-", color="C0",
+                    label="model", capsize=3)
+        ax.plot(x, [val(v.twin) for v in vs], "s--", color="C1", label="twin")
+        ax.plot(x, [val(v.dn) for v in vs], "^:", color="C2", label="DN")
+        ax.set_xticks(x)
+        ax.set_xticklabels([v.area for v in vs], fontsize=8)
+        ax.set_title(labels[metric], fontsize=7)
+        ax.ticklabel_format(axis="y", useOffset=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)

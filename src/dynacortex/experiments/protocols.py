@@ -1,4 +1,4 @@
-"""Stimulus protocols in milliseconds (Groen et al. 2022, J. Neurosci.), independent of dt.
+"""Stimulus protocols in milliseconds, independent of dt.
 
 A trial is a blank settling period of ``idle_ms``, the condition's segments, and blank up to the
 protocol's common length (``tail_ms`` after the longest condition). Time is measured from the first
@@ -11,13 +11,18 @@ from it, ``c * (x - gray)``; contrast 0 is the blank. ``stimulus`` picks the ima
 own image, k the k-th next image of the experiment's set (e.g. an A-B pair for stimulus-specific
 adaptation).
 
-Built-in protocols (``get_protocol(name, **overrides)``):
-- ``duration``: one stimulus of 17, 33, 67, 133, 267, 533 ms, then blank (1 s from onset in all);
-- ``contrast``: a 500 ms stimulus at contrast 0.0625, 0.125, 0.25, 0.5, 0.75, 1;
-- ``interval``: two 133 ms stimuli with gaps of 17 ... 533 ms, plus the single 133 ms stimulus
-  (``single``) from which the second response is isolated;
-- ``response``: a long (1000 ms) stimulus, to measure adaptation, and a blank trial (the baseline);
-- ``memory``: one 133 ms stimulus followed by 500 ms of blank, to decode the image after it is gone.
+Built-in protocols (``get_protocol(name, **overrides)``). The first three are the conditions of Groen et
+al. (2022, J Neurosci 42:7562; their ``stiminfo.tsv``, ECoG in human visual cortex):
+- ``duration``: one stimulus of 17, 33, 67, 133, 267, 533 ms at full contrast, then blank (1 s from onset in
+  all);
+- ``contrast``: a 500 ms stimulus at contrast 0.0625, 0.125, 0.25, 0.5, 1 (Groen's five);
+- ``interval``: two 133 ms stimuli with gaps (offset to onset) of 17, 33, 67, 133, 267, 533 ms, plus the
+  single 133 ms stimulus (``single``) from which the second response is isolated.
+The other two are not from that study:
+- ``response``: a long (1000 ms) stimulus and a blank trial (the baseline), for adaptation to a sustained
+  stimulus and a check that the baseline settled (a dynacortex protocol);
+- ``memory``: one 133 ms stimulus followed by 500 ms of blank, to decode the image after it is gone (a
+  dynacortex protocol).
 User-defined: ``Protocol(name, [Condition(label, [Segment(on_ms, off_ms, contrast, stimulus), ...])])``.
 """
 
@@ -142,7 +147,7 @@ def duration(durations_ms: Sequence[float] = (17, 33, 67, 133, 267, 533), contra
                     params={"durations_ms": [float(d) for d in durations_ms]})
 
 
-def contrast(contrasts: Sequence[float] = (0.0625, 0.125, 0.25, 0.5, 0.75, 1.0), duration_ms: float = 500.0,
+def contrast(contrasts: Sequence[float] = (0.0625, 0.125, 0.25, 0.5, 1.0), duration_ms: float = 500.0,
              idle_ms: float = 200.0, tail_ms: float = 300.0) -> Protocol:
     conds = [Condition(label=f"c{c:g}", segments=(Segment(on_ms=duration_ms, contrast=c),)) for c in contrasts]
     return Protocol(name="contrast", conditions=tuple(conds), idle_ms=idle_ms, tail_ms=tail_ms,

@@ -3,7 +3,9 @@
 ``write_experiment_report(DIR)`` reads every ``DIR/<protocol>.zarr`` and writes:
 ``metrics.json`` (the schema of :func:`.metrics.compute_metrics`), ``dynvision_metrics.json``,
 ``<protocol>_time_courses.png`` per recording, ``summation.png``, ``contrast_timing.png``,
-``recovery.png``, ``latency.png``, ``memory.png`` (each also as SVG) and ``report.html``.
+``recovery.png``, ``latency.png``, ``memory.png`` (each also as SVG) and ``report.html``, whose readings
+judge the cortex metrics against human numbers (:mod:`.readings`; for the twin and DN beside them see
+:mod:`.cortex_report`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from . import plots
 from .dynvision_metrics import dynvision_metrics
 from .metrics import baseline_drift, compute_metrics, evoked
 from .phenomena import PHENOMENA
+from .readings import cortex_readings
 from .protocols import list_protocols
 from .store import open_recording
 
@@ -95,5 +98,6 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
                                       " - the model had not settled during the idle time; lengthen idle_ms."))
     signals = sorted({str(ds.response.attrs.get("units", "")) for ds in recordings.values()})
     checks.append(f"Population signal: {'; '.join(signals)} (see dynacortex.experiments.signals).")
+    judged = cortex_readings([metrics["cortex"]]) if "cortex" in metrics else []
     return write_report(folder / "report.html", title, scalars or {}, figs,
-                        [*notes, *readings(metrics, chance), *checks], tables)
+                        [*notes, *readings(metrics, chance), *judged, *checks], tables)

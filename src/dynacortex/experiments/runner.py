@@ -1,7 +1,10 @@
 """Run a protocol on a model and stream what each area does into a labelled zarr store.
 
-For every (condition, image) trial the model starts at rest, sees blank for the protocol's idle time
-(so that its baseline settles), then the condition's segments. Trials of one batch of images run
+For every (condition, image) trial the model starts from its settled state on the blank screen: each
+batch of images is simulated on blank for ``settle_ms`` (1000 ms) once, from rest, and every condition
+continues from there (spontaneous activity and slow variables such as adaptation have settled, so the
+baseline does not drift). It then sees blank for the protocol's idle time (the last 100 ms are the
+baseline), then the condition's segments. Trials of one batch of images run
 together for all conditions; the simulation is cut wherever a frame changes (a static frame is fed
 once for many steps) and continued with its :class:`~dynacortex.models.Carry`.
 
@@ -28,7 +31,7 @@ from torch import Tensor
 
 from ..dynamics.denormals import warn_if_denormals_slow
 from ..files import write_error
-from ..models import AreaNetwork
+from ..models import AreaNetwork, Carry
 from .protocols import Protocol
 from .signals import PopulationSignal, SignalConfig
 from .store import ZarrWriter
@@ -92,16 +95,19 @@ def _unit_subsets(shapes: list[torch.Size], n_units: int, seed: int) -> list[Ten
 def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "str | Path", *,
                  labels: Optional[Tensor] = None, image_ids: Optional[Tensor] = None, batch_size: int = 64,
                  n_units: int = 128, chunk_steps: int = 100, seed: int = 0, attrs: Optional[dict[str, Any]] = None,
-                 progress: bool = True, resume: bool = False, signal: "str | SignalConfig" = "mean") -> Path:
+                 progress: bool = True, resume: bool = False, signal: "str | SignalConfig" = "mean",
+                 settle_ms: float = 1000.0) -> Path:
     """Simulate every condition of ``protocol`` on normalised ``images`` (N, C, H, W); write the zarr
     store ``out`` and return its path. ``batch_size``: trials (conditions x images) per simulation.
     ``signal``: what ``response`` holds, ``"mean"``, ``"ecog"`` or a :class:`SignalConfig` (an aperture).
     ``resume``: continue an interrupted run of the same model, protocol, images and settings after its
-    last complete batch of images (the result equals an uninterrupted run)."""
+    last complete batch of images (the result equals an uninterrupted run). ``settle_ms``: blank simulated
+    before each batch (0: start at rest)."""
     if images.dim() != 4 or images.shape[0] < 1:
         raise ValueError(f"images: expected a non-empty batch (N, C, H, W), got shape {tuple(images.shape)}")
     warn_if_denormals_slow("run_protocol")
-    for name, v, low in (("batch_size", batch_size, 1), ("n_units", n_units, 0), ("chunk_steps", chunk_steps, 1)):
+    for name, v, low in (("batch_size", batch_size, 1), ("n_units", n_units, 0), ("chunk_steps", chunk_steps, 1),
+                         ("settle_ms", settle_ms, 0)):
         if v < low:
             raise ValueError(f"{name}: must be >= {low}, got {v}")
     tl = protocol.timeline(model.dt)
@@ -118,7 +124,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
     taus = {a.name: a.tau if isinstance(a.tau, float) else a.tau.detach().flatten().tolist() for a in model.areas}
     meta = {**(attrs or {}), "protocol": protocol.model_dump(mode="json"), "dt_ms": model.dt,
             "solver": model.solver.name, "tau_ms": taus, "n_units": n_units, "unit_seed": seed,
-            "signal": population.cfg.model_dump(mode="json")}
+            "signal": population.cfg.model_dump(mode="json"), "settle_ms": settle_ms}
     writer = ZarrWriter(out, meta, _fingerprint(model, images, labels, meta, (batch_size, chunk_steps)), resume)
     was_training = model.training
     try:
@@ -133,7 +139,7 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
                 continue
             batch = slice(b0, min(b0 + per_batch, n_img))
             blocks = _Blocks(writer, n_cond, batch, chunk_steps, names)
-            carry = None
+            carry = _settled(model, images[batch], settle_ms, n_cond)
             for a, b in pieces:
                 probe = _Probe(model, units, population)
                 with model.observe(probe), torch.no_grad():
@@ -156,6 +162,16 @@ def run_protocol(model: AreaNetwork, protocol: Protocol, images: Tensor, out: "s
         raise
     finally:
         model.train(was_training)
+
+
+def _settled(model: AreaNetwork, images: Tensor, settle_ms: float, n_cond: int) -> Optional[Carry]:
+    """The state of every (condition, image) trial after ``settle_ms`` of blank from rest (None for 0)."""
+    steps = round(settle_ms / model.dt)
+    if steps == 0:
+        return None
+    with torch.no_grad():
+        _, carry = model.run(torch.zeros_like(images), n_steps=steps)
+    return carry.map(lambda x: x.repeat(n_cond, *([1] * (x.dim() - 1))))  # condition-major, as the frames
 
 
 def _fingerprint(model: AreaNetwork, images: Tensor, labels: Optional[Tensor], meta: dict[str, Any],

@@ -14,7 +14,9 @@ between two stored steps may interpolate ``J`` of the two). ``tau`` (ms) is a sc
 or one value per channel, fixed or learnable (``learn_tau``; learned as ``log tau`` so it stays
 positive). ``Phi`` applies ``operations`` in order: ``"norm"`` (GroupNorm) and ``"activation"``, or
 is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU). ``recurrence_gain``
-bounds the operator norm of ``J`` (see :mod:`dynacortex.layers.gain`).
+bounds the operator norm of ``J`` (see :mod:`dynacortex.layers.gain`). ``adaptation`` and ``normalization``
+add slow adaptation and a delayed divisive-normalization pool as extra state (rate form; equations in
+:mod:`dynacortex.layers.mechanisms`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from torch import Tensor, nn
 from .activations import get_activation
 from .exact import ExactInit
 from .gain import limit_gain
+from .mechanisms import AdaptationConfig, Mechanisms, NormalizationConfig
 from .recurrence import make_recurrence
 
 __all__ = ["Area", "FORMS", "OPERATIONS"]
@@ -57,6 +60,8 @@ class Area(ExactInit):
         norm_groups: int = 1,
         phi: "nn.Module | None" = None,
         recurrence_gain: "float | None" = None,
+        adaptation: "AdaptationConfig | None" = None,
+        normalization: "NormalizationConfig | None" = None,
     ):
         super().__init__()
         if form not in FORMS:
@@ -84,6 +89,11 @@ class Area(ExactInit):
                            else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size))
         if recurrence_gain is not None and self.recurrence is not None:
             limit_gain(self.recurrence, recurrence_gain)
+        self.mechanisms = None
+        if adaptation is not None or normalization is not None:
+            if form != "rate":
+                raise ValueError(f"adaptation/normalization of area {name}: need form='rate', got {form!r}")
+            self.mechanisms = Mechanisms(channels, adaptation, normalization)
 
     def set_tau(self, tau: float, channels: slice = slice(None)) -> None:
         """Set the time constant (ms) of ``channels`` (kept exact through a conversion to float64)."""
@@ -94,11 +104,15 @@ class Area(ExactInit):
 
     @property
     def tau(self) -> "float | Tensor":
-        """Time constant in ms: a float when fixed and scalar, else a tensor (scalar or (C, 1, 1))."""
-        return self._fixed_tau if self._fixed_tau is not None else self.log_tau.exp()
+        """Time constant in ms: a float when fixed and scalar, else a tensor (scalar or (C, 1, 1)); with
+        mechanisms one per state channel."""
+        tau = self._fixed_tau if self._fixed_tau is not None else self.log_tau.exp()
+        return tau if self.mechanisms is None else self.mechanisms.tau(tau)
 
     def output(self, y: Tensor) -> Tensor:
         """The rate the area sends to its targets."""
+        if self.mechanisms is not None:
+            return y[:, :self.channels]
         return y if self.form == "rate" else self.phi(y)
 
     @property
@@ -112,17 +126,25 @@ class Area(ExactInit):
         return self.output(y)
 
     def state_shape(self, drive_shape: torch.Size) -> torch.Size:
-        """State shape ``(C, H, W)`` for a drive of ``drive_shape``."""
+        """State shape ``(C, H, W)`` for a drive of ``drive_shape`` (plus the mechanisms' channels)."""
+        if self.mechanisms is not None:
+            return torch.Size((drive_shape[0] + self.mechanisms.extra, *drive_shape[1:]))
         return drive_shape
 
     def steady_state(self, drive: Tensor) -> Tensor:
-        """The state under a constant ``drive`` without recurrence: ``Phi(I)`` (voltage form: ``I``)."""
+        """The state under a constant ``drive`` without recurrence (and with the mechanisms off): ``Phi(I)``
+        (voltage form: ``I``)."""
+        if self.mechanisms is not None:
+            return self.mechanisms.at_rest(self.phi(drive))
         return self.phi(drive) if self.form == "rate" else drive
 
     def derivative(self, y: Tensor, drive: Tensor, scale: "float | Tensor" = 1.0) -> Tensor:
         """``scale * dy/dt`` for state ``y`` and total input current ``drive`` (``scale``: a solver's step
         weight, folded into the one multiply by ``1/tau``)."""
-        target = self.phi(drive) if self.form == "rate" else drive
+        if self.mechanisms is not None:
+            target = self.mechanisms.target(y, drive, self.phi)
+        else:
+            target = self.phi(drive) if self.form == "rate" else drive
         return (target - y) * (scale / self.tau)
 
     def extra_repr(self) -> str:

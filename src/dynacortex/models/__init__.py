@@ -1,6 +1,6 @@
 """Models: the generic area network, the registry and the reference models."""
 
-from . import blt, cordsnet, cornet, dyrcnn, rresnet, ssn  # noqa: F401  (registers the models)
+from . import blt, cordsnet, cornet, dn, dyrcnn, rresnet, ssn  # noqa: F401  (registers the models)
 from .memory import estimate_memory
 from .network import AreaNetwork, Carry, StabilityError
 from .recording import Recording, record

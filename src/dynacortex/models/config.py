@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..dynamics import list_solvers
 from ..layers import Retina, RetinaConfig, list_activations
+from ..layers.frontend import FrontEnd, FrontEndConfig
+from ..layers.mechanisms import AdaptationConfig, NormalizationConfig
 
 __all__ = ["NetworkConfig", "area_taus", "check_channels"]
 
@@ -30,9 +32,18 @@ class NetworkConfig(BaseModel):
     stability_check: bool = False
     allow_unstable: bool = False
     retina: Optional[RetinaConfig] = Field(None, description="a retina stage before the stem (None: none)")
+    frontend: Optional[FrontEndConfig] = Field(None, description="a delayed relay before the stem: retina/LGN latency")
+    adaptation: Optional[AdaptationConfig] = Field(None, description="slow adaptation in every area (None: off)")
+    normalization: Optional[NormalizationConfig] = Field(None, description="a delayed normalization pool in every area")
     learn_delays: bool = Field(False, description="every connection's delay becomes a parameter in delay_bounds")
     delay_bounds: tuple[float, float] = Field((0.0, 50.0), description="(lo, hi) of learnable delays (ms)")
     channels_last: bool = Field(True, description="channels-last memory order (same values, faster convolutions)")
+
+    @model_validator(mode="after")
+    def _stages(self) -> "NetworkConfig":
+        if self.retina is not None and self.frontend is not None:
+            raise ValueError("frontend: give a retina or a frontend, not both (the retina has its own delay)")
+        return self
 
     @field_validator("delay_bounds")
     @classmethod
@@ -60,11 +71,16 @@ class NetworkConfig(BaseModel):
         """Channels the model's stem receives: the stimulus's, or the retina's output channels."""
         return self.retina.out_channels(self.in_channels) if self.retina else self.in_channels
 
+    def mechanisms(self) -> dict:
+        """Keyword arguments of :class:`~dynacortex.layers.Area` for the mechanisms of this config."""
+        return dict(adaptation=self.adaptation, normalization=self.normalization)
+
     def network_kwargs(self) -> dict:
         """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""
         return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
                     stability_check=self.stability_check, allow_unstable=self.allow_unstable,
-                    retina=Retina(self.in_channels, self.retina) if self.retina else None,
+                    retina=(Retina(self.in_channels, self.retina) if self.retina else
+                            FrontEnd(self.in_channels, self.frontend) if self.frontend else None),
                     delay_bounds=self.delay_bounds if self.learn_delays else None,
                     channels_last=self.channels_last)
 

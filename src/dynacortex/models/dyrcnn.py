@@ -85,6 +85,8 @@ class DyRCNNConfig(NetworkConfig):
                 raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
         area_taus(self.tau, AREA_NAMES)
         if self.populations == "ei":
+            if self.adaptation is not None or self.normalization is not None:
+                raise ValueError("adaptation/normalization: not available with populations='ei'")
             for name, allowed in (("recurrence", "full"), ("recurrence_gain", None), ("operations", ("activation",))):
                 if getattr(self, name) != allowed:
                     raise ValueError(f"{name}: must be {allowed!r} with populations='ei' (the E/I convolutions are "
@@ -113,6 +115,7 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
             recurrence_kernel_size=cfg.recurrence_kernel_size, local_kernel_size=cfg.local_kernel_size,
             t_recurrence=cfg.t_recurrence, operations=cfg.operations, recurrence_gain=cfg.recurrence_gain,
+            **cfg.mechanisms(),
         )
         for name, ch, tau in zip(AREA_NAMES, c, taus)
     ]
