@@ -90,13 +90,15 @@ def train_cmd(
         cfg = TrainConfig.from_yaml(config, set_)
         if from_ is not None:
             cfg = cfg.model_copy(update={"start_from": start_from(from_)})
-        if resume:
-            resume_checkpoint(cfg)  # refused here, before any work
-    typer.echo(f"run folder: {cfg.run_dir}")
+        last = resume_checkpoint(cfg) if resume else None  # refused here, before any work
+    typer.echo(f"run folder: {cfg.run_dir}" + (f" (resuming from {last.name})" if last else ""))
     with usage_errors(types=(ConfigError, FileNotFoundError)):  # what train() refuses before it creates the
         metrics = train(cfg, resume=resume)                         # folder, e.g. --from weights that do not fit
     metrics.pop("model")
-    typer.echo(f"test accuracy {100 * metrics['test_accuracy']:.2f}% -> {(cfg.run_dir / 'metrics.json').resolve()}")
+    resumed = metrics["resumed_from_step"]
+    typer.echo((f"resumed at step {resumed}; " if resumed is not None else "") + f"trained to step "
+               f"{metrics['global_step']}, test accuracy {100 * metrics['test_accuracy']:.2f}% -> "
+               f"{(cfg.run_dir / 'metrics.json').resolve()}")
 
 
 @app.command()

@@ -35,7 +35,8 @@ class LastCheckpoint(Callback):
 
     Lightning's ``ModelCheckpoint(save_top_k=0, save_last=True)`` writes ``last.ckpt`` only when
     training ends; this callback writes it as training goes, so a killed run loses at most one epoch
-    (or N steps). Every rank calls ``trainer.save_checkpoint`` (rank 0 writes).
+    (or N steps). The loggers are flushed first, so that the log on disk reaches the checkpoint. Every
+    rank calls ``trainer.save_checkpoint`` (rank 0 writes).
     """
 
     def __init__(self, path: "str | Path", every_n_steps: Optional[int] = None) -> None:
@@ -43,11 +44,16 @@ class LastCheckpoint(Callback):
             raise ValueError(f"every_n_steps: must be >= 1, got {every_n_steps}")
         self.path, self.every_n_steps = Path(path), every_n_steps
 
+    def _save(self, trainer: L.Trainer) -> None:
+        for logger in trainer.loggers:  # the log on disk reaches as far as the checkpoint: a resume continues it
+            logger.save()
+        trainer.save_checkpoint(self.path)
+
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         n = self.every_n_steps
         if n and trainer.global_step % n == 0 and not trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
-            trainer.save_checkpoint(self.path)  # the epoch's last batch: saved by on_train_epoch_end
+            self._save(trainer)  # the epoch's last batch: saved by on_train_epoch_end
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        trainer.save_checkpoint(self.path)
+        self._save(trainer)

@@ -111,6 +111,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "step_times_ms": [round((n + 1) * module.model.dt, 6) for n in range(len(curve))] if curve is not None else None,
         "epochs": trainer.current_epoch,
         "global_step": trainer.global_step,
+        "resumed_from_step": resume_step,
         "world_size": trainer.world_size,
         "wall_time_s": round(time.perf_counter() - start, 2),
         "chance": 1.0 / len(data.classes),
