@@ -161,6 +161,24 @@ def test_load_model_from_a_run_folder_or_its_checkpoint(tmp_path):
         load_model(cfg.run_dir / "config.yaml")
 
 
+def test_training_prints_nothing_the_user_cannot_act_on(tmp_path, capfd):
+    """No Lightning tip, no "GPU available", no torch `_pytree` deprecation, and no log_every_n_steps warning
+    for an epoch shorter than the logging interval (the interval is shortened to the epoch instead)."""
+    import warnings
+
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.log_every_n_steps=10")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        train(cfg)
+    messages = [str(w.message) for w in seen]
+    assert not [m for m in messages if "LeafSpec" in m or "log_every_n_steps" in m], messages
+    err = capfd.readouterr().err
+    for noise in ("Tip:", "GPU available", "TPU available", "`Trainer.fit` stopped"):
+        assert noise not in err, err
+    rows = (cfg.run_dir / "logs" / "metrics.csv").read_text()
+    assert "train_loss" in rows.splitlines()[0] and len(rows.splitlines()) >= 3  # the epoch's loss was logged
+
+
 def test_energy_loss_changes_every_rate_shaping_gradient():
     """On the stock model: d(energy)/d(theta) is non-zero for every parameter upstream of the rates."""
     model = dc.create_model("dyrcnnx4")

@@ -95,7 +95,7 @@ def experiment_report(folder: Path = typer.Argument(..., exists=True, file_okay=
 
 @experiment_app.command("compare", cls=Command)
 def experiment_compare(
-    folders: List[str] = typer.Argument(..., metavar="[LABEL=]FOLDER...",
+    folders: List[str] = typer.Argument(..., metavar="[LABEL=]FOLDER",
                                         help="Experiments with metrics.json, each optionally labelled."),
     out: Path = typer.Option(..., help="Folder for comparison.html/.json/.png."),
 ) -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
@@ -30,11 +31,14 @@ SET_METAVAR = "KEY=VALUE"
 
 
 class Command(TyperCommand):
-    """A command whose usage line shows a required argument as ``CONFIG``, not ``{CONFIG}``."""
+    """A command whose usage line shows a required argument as ``CONFIG``, not ``{CONFIG}``, and whose
+    help does not follow a list argument with ``<list[str]>``."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = super().collect_usage_pieces(ctx)
-        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+        return [re.sub(r"^\{(.*)\}((?:\.\.\.)?)$", r"\1\2", p) for p in super().collect_usage_pieces(ctx)]
+
+    def get_help(self, ctx: Any) -> str:
+        return re.sub(r" <list\[\w+\]>", lambda m: " " * len(m.group()), super().get_help(ctx))  # keep the columns
 
 
 @contextmanager
