@@ -205,7 +205,7 @@ def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
                               "--set", "idle_ms=110", "--set", "tail_ms=20"])
     assert res.exit_code == 0, res.output
     # the plan and an estimate come first: 2 conditions x 10 digits, (110 + 20 + 20) ms / 2 ms = 75 steps
-    plan = res.output.index("planned:\n  duration: 2 conditions x 10 images = 20 trials of 75 steps (1 simulations of 20 trials)")
+    plan = res.output.index("planned:\n  duration: 2 conditions x 10 images = 20 trials of 75 steps (1 simulation of up to 20 trials)")
     assert plan < res.output.index("estimated time on this machine: about") < res.output.index("recording:")
     ds = open_recording(out / "duration.zarr")
     assert ds.sizes["condition"] == 2 and ds.sizes["image"] == 10  # one digit per class

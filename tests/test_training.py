@@ -159,6 +159,10 @@ def test_load_model_from_a_run_folder_or_its_checkpoint(tmp_path):
     assert loaded_cfg.model.kwargs["channels"] == [16, 16, 16, 16]
     with pytest.raises(ValueError, match="is not a PyTorch checkpoint"):
         load_model(cfg.run_dir / "config.yaml")
+    # the line the tutorials cite works right after `import dynacortex as dc` (training is imported on use)
+    line = f"import dynacortex as dc; m = dc.training.load_model({str(cfg.run_dir)!r}); print(type(m).__name__)"
+    done = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == type(trained).__name__, done.stderr[-2000:]
 
 
 def test_training_prints_nothing_the_user_cannot_act_on(tmp_path, capfd):

@@ -64,10 +64,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def describe_plan(rows: list[dict[str, Any]], seconds: float) -> str:
     """The plan as text, one line per protocol, and the estimated total time."""
-    lines = [f"  {r['name']}: {r['conditions']} conditions x {r['images']} images = {r['trials']} trials of "
-             f"{r['steps']} steps ({r['simulations']} simulations of {r['size']} trials)" for r in rows]
+    lines = [f"  {r['name']}: {_n(r['conditions'], 'condition')} x {_n(r['images'], 'image')} = "
+             f"{_n(r['trials'], 'trial')} of {r['steps']} steps ({_n(r['simulations'], 'simulation')} of up to "
+             f"{r['size']} trials)" for r in rows]
     total = sum(r["trials"] * r["steps"] for r in rows)
     return "\n".join(["planned:", *lines, f"  {total:,} trial-steps; estimated time on this machine: about "
                       f"{_duration(seconds)} (lower --per-class or pick --protocol for less)"])
