@@ -80,8 +80,8 @@ MISTAKES = [  # (command line, what the message must say); {out} is a fresh fold
      r"configs/demo\.yaml is not a PyTorch checkpoint"),
     (["experiment", "report", "{out}"], r"no recordings \(\*\.zarr\) in .*; run `dynacortex experiment run` first"),
     (["analyze", "--checkpoint", "configs/demo.yaml", "--out", "{out}/x"],
-     r"^checkpoint: configs/demo\.yaml is not a PyTorch checkpoint \(neither a zip archive nor a pickle\); "
-     r"a training run's checkpoint is <run folder>/checkpoints/last\.ckpt$"),
+     r"^checkpoint: configs/demo\.yaml is not a PyTorch checkpoint \(neither a zip archive nor a pickle: another "
+     r"kind of file, or corrupt\); a training run's checkpoint is <run folder>/checkpoints/last\.ckpt$"),
     (["analyze", "--checkpoint", "{ckpt}", "--out", "{out}/x", "--set", "images=50"], r"images: at most 10"),
     (["analyze", "--checkpoint", "{foreign}", "--out", "{out}/x"],
      r"holds Python objects other than tensors .* --trusted on the command line\)$"),

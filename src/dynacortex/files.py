@@ -70,8 +70,9 @@ def load_checkpoint(path: "str | Path", map_location: Optional[Any] = "cpu", tru
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: {path} does not exist")
     if not _looks_like_torch_file(path):
-        raise ValueError(f"checkpoint: {path} is not a PyTorch checkpoint (neither a zip archive nor a pickle); "
-                         "a training run's checkpoint is <run folder>/checkpoints/last.ckpt")
+        raise ValueError(f"checkpoint: {path} is not a PyTorch checkpoint (neither a zip archive nor a pickle: "
+                         "another kind of file, or corrupt); a training run's checkpoint is "
+                         "<run folder>/checkpoints/last.ckpt")
     try:
         return torch.load(path, map_location=map_location, weights_only=not trusted)
     except Exception as e:  # torch raises several types for truncated / foreign files
