@@ -79,6 +79,9 @@ MISTAKES = [  # (command line, what the message must say); {out} is a fresh fold
     (["experiment", "run", "--checkpoint", "configs/demo.yaml", "--out", "{out}/exp", "--protocol", "duration"],
      r"configs/demo\.yaml is not a PyTorch checkpoint"),
     (["experiment", "report", "{out}"], r"no recordings \(\*\.zarr\) in .*; run `dynacortex experiment run` first"),
+    (["experiment", "compare", "{out}", "--out", "{out}/cmp"], r"no metrics\.json in out=.*; run `dynacortex experiment report"),
+    (["task", "train", "configs/demo.yaml", "--set", "out_dir={out}"], r"^model, data, presentation, loss: unknown fields \(allowed in the top level: name, out_dir, seed, task,"),
+    (["column", "train", "xor", "--out", "{out}", "--set", "stim_s=.inf"], r"stim_s: Input should be a finite number"),
     (["analyze", "--checkpoint", "configs/demo.yaml", "--out", "{out}/x"],
      r"^checkpoint: configs/demo\.yaml is not a PyTorch checkpoint \(neither a zip archive nor a pickle: another "
      r"kind of file, or corrupt\); a training run's checkpoint is <run folder>/checkpoints/last\.ckpt$"),

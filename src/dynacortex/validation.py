@@ -83,7 +83,23 @@ def _line(err: dict[str, Any], cls: Optional[type[BaseModel]], data: Any, prefix
 
 def describe(e: ValidationError, cls: Optional[type[BaseModel]] = None, data: Any = None, prefix: tuple = (),
              root: str = "the top level") -> str:
-    """One line per error of ``e`` (see the module docstring). ``cls`` and ``data`` (what was validated)
-    let an unknown field list the allowed ones; ``prefix`` is prepended to every field name; ``root``
-    names the top level in "allowed in ..." (e.g. the model's name)."""
-    return "\n".join(dict.fromkeys(_line(err, cls, data, prefix, root) for err in e.errors(include_url=False)))
+    """One line per error of ``e`` (see the module docstring); unknown fields of one section share a
+    line. ``cls`` and ``data`` (what was validated) let an unknown field list the allowed ones;
+    ``prefix`` is prepended to every field name; ``root`` names the top level in "allowed in ..."
+    (e.g. the model's name)."""
+    errors = e.errors(include_url=False)
+    unknown: dict[tuple, list[dict[str, Any]]] = {}
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            unknown.setdefault(tuple(err["loc"][:-1]), []).append(err)
+    lines = []
+    for err in errors:
+        group = unknown.get(tuple(err["loc"][:-1])) if err["type"] == "extra_forbidden" else None
+        if group is None or len(group) == 1:
+            lines.append(_line(err, cls, data, prefix, root))
+        elif err is group[0]:
+            names = ", ".join(".".join((*prefix, *map(str, g["loc"]))) for g in group)
+            allowed = _allowed(cls, tuple(err["loc"]), data)
+            where = ".".join((*prefix, *map(str, err["loc"][:-1]))) or root
+            lines.append(f"{names}: unknown fields" + (f" (allowed in {where}: {', '.join(allowed)})" if allowed else ""))
+    return "\n".join(dict.fromkeys(lines))
