@@ -1,6 +1,7 @@
 """Training: learns above chance, resume reproduces, energy loss acts, TBPTT, presentation and config."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,6 +140,11 @@ def test_a_finished_run_continues_with_from(tmp_path):
                                    "--set", "model.channels=[8, 8, 8, 8]"])
     assert res.exit_code == 2 and "do not fit this model" in res.output, res.output
     assert len(list((tmp_path / "runs").iterdir())) == 2
+    # the continuation's stored config names its own folder, and --resume needs only its own checkpoint
+    again = TrainConfig.from_yaml(second / "config.yaml")
+    assert again.run_dir == second
+    shutil.rmtree(first.run_dir)
+    assert train(again, resume=True)["resumed_from_step"] == 3
 
 
 def test_load_model_from_a_run_folder_or_its_checkpoint(tmp_path):

@@ -47,11 +47,12 @@ def _warn_slow_precision(cfg: TrainConfig) -> None:
                       "convolutions, about 10x slower than '32'; use precision '32' here", stacklevel=3)
 
 
-def _module(cfg: TrainConfig, data: ImageDataModule) -> DynamicsModule:
-    """The training module, its model sized for ``data`` and, with ``start_from``, holding those weights."""
+def _module(cfg: TrainConfig, data: ImageDataModule, resuming: bool) -> DynamicsModule:
+    """The training module, its model sized for ``data`` and, with ``start_from`` (unless resuming: the
+    run's own checkpoint holds its weights then), holding those weights."""
     model_cfg = cfg.model.model_copy(update={"in_channels": data.in_channels, "num_classes": len(data.classes)})
     module = DynamicsModule(cfg.model_copy(update={"model": model_cfg}).model_dump(mode="json"))
-    weights = start_weights(cfg.start_from)
+    weights = None if resuming else start_weights(cfg.start_from)
     if weights is not None:
         try:
             module.model.load_state_dict(weights)
@@ -79,7 +80,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     data = ImageDataModule(cfg.data, cfg.seed)
     data.setup()
-    module = _module(cfg, data)
+    module = _module(cfg, data, resuming=last is not None)
     write_run_files(run_dir, cfg.resolved(), cfg.seed)
     warn_if_denormals_slow("train")
     t = cfg.trainer
