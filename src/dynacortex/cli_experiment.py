@@ -13,7 +13,8 @@ import typer
 
 from .cli_support import SET_METAVAR, TYPER, Command, usage_errors
 
-experiment_app = typer.Typer(help="In-silico experiments (Groen et al. 2022 protocols) on a trained model.", **TYPER)
+experiment_app = typer.Typer(help="In-silico experiments on a trained model: the protocols of Groen and colleagues (2022).",
+                             **TYPER)
 
 
 @experiment_app.command("run")
