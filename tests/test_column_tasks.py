@@ -9,6 +9,7 @@ import json
 
 import pytest
 import torch
+import yaml
 from typer.testing import CliRunner
 
 from dynacortex.cli import app
@@ -33,32 +34,40 @@ def test_cli_rest_json_matches_reference():
         assert rates[name] == pytest.approx(ref, rel=1e-2), name
 
 
-def _flat(text: str) -> str:
-    """CLI error text without rich's box drawing and line wrapping."""
-    return "".join(text.replace("│", " ").split())
-
-
 def test_cli_rejects_unknown_task_and_bad_field(tmp_path):
     res = CliRunner().invoke(app, ["column", "train", "sudoku", "--out", str(tmp_path)])
-    assert res.exit_code != 0 and _flat("allowed values are ['hopf', 'wta', 'xor', 'parity']") in _flat(res.output)
+    assert res.exit_code == 2 and "unknown task 'sudoku' (allowed: hopf, wta, xor, parity)" in res.output
     res = CliRunner().invoke(app, ["column", "train", "xor", "--out", str(tmp_path), "--set", "dt=-1"])
-    assert res.exit_code != 0 and _flat("dt Input should be greater than 0") in _flat(res.output)
+    assert res.exit_code == 2 and "dt: Input should be greater than 0 (got -1)" in res.output, res.output
+    res = CliRunner().invoke(app, ["column", "train", "xor", "--out", str(tmp_path), "--set", "dtt=1e-4"])
+    assert res.exit_code == 2 and "dtt: unknown field; did you mean 'dt'?" in res.output, res.output
     res = CliRunner().invoke(app, ["column", "rest", "--area", "v9"])
-    assert res.exit_code != 0 and _flat("unknown area 'v9'") in _flat(res.output)
+    assert res.exit_code == 2 and "unknown area 'v9'" in res.output
+    assert list(tmp_path.iterdir()) == []  # nothing was created
 
 
 def test_xor_classifies_all_four_inputs(tmp_path):
+    # "!!float 0.2" is YAML (as every other --set): a JSON parser would pass the string on and fail
     res = CliRunner().invoke(app, ["column", "train", "xor", "--out", str(tmp_path), "--steps", "20", "--no-progress",
-                                   "--set", "stim_s=0.2", "--set", "dt=5e-4"])
+                                   "--set", "stim_s=!!float 0.2", "--set", "dt=5e-4"])
     assert res.exit_code == 0, res.output
-    metrics = json.loads((tmp_path / "xor" / "metrics.json").read_text())
+    (folder,) = tmp_path.glob("xor-*")  # a hashed run folder, as `dynacortex train` makes
+    assert len(folder.name) == len("xor-") + 8
+    assert yaml.safe_load((folder / "config.yaml").read_text())["stim_s"] == 0.2
+    metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["criterion_met"], metrics
     rates = torch.tensor(list(metrics["metrics"]["final_rates_hz"].values()))
     assert ((rates > 0.625) == (XOR_TARGETS_HZ > 0.625)).all()
     for name in ("model.pt", "xor.png", "xor.svg"):
-        assert (tmp_path / "xor" / name).stat().st_size > 0
-    state = torch.load(tmp_path / "xor" / "model.pt", weights_only=True)
+        assert (folder / name).stat().st_size > 0
+    state = torch.load(folder / "model.pt", weights_only=True)
     assert state["task"] == "xor" and "input_weight" in state["state_dict"]
+    # a shorter run of the same task lands beside it and leaves the trained model as it was
+    before = (folder / "model.pt").read_bytes()
+    res = CliRunner().invoke(app, ["column", "train", "xor", "--out", str(tmp_path), "--steps", "1", "--no-progress",
+                                   "--set", "stim_s=0.2", "--set", "dt=5e-4"])
+    assert res.exit_code == 0, res.output
+    assert len(list(tmp_path.glob("xor-*"))) == 2 and (folder / "model.pt").read_bytes() == before
 
 
 def test_wta_separates_winner_and_loser():

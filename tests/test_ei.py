@@ -101,11 +101,11 @@ def test_signed_conv_blocks_are_total_inputs():
 
 
 def test_ei_config_errors_name_the_field():
-    with pytest.raises(ValidationError, match="recurrence"):
+    with pytest.raises(ValueError, match="recurrence"):  # create_model: a ConfigError naming the field
         dc.create_model("dyrcnnx4", populations="ei", recurrence="self")
-    with pytest.raises(ValidationError, match="inhibitory_channels"):
+    with pytest.raises(ValueError, match="inhibitory_channels"):
         dc.create_model("dyrcnnx4", populations="ei", inhibitory_channels=(1, 2))
-    with pytest.raises(ValidationError, match="in_channels"):
+    with pytest.raises(ValueError, match="in_channels"):
         dc.create_model("ssn", in_channels=3)
     with pytest.raises(ValueError, match="tau_inhibitory"):
         EIArea("A", 2, 1, tau_inhibitory=-1.0)

@@ -36,11 +36,13 @@ CASES = [
     ("negative connection delay", lambda: Connection("A", "B", nn.Identity(), -1.0), r"delay of connection A->B: must be >= 0 ms"),
     ("num_classes zero", lambda: small_model(num_classes=0), r"num_classes[\s\S]*greater than or equal to 1"),
     ("channels count", lambda: dc.create_model("dyrcnnx4", channels=(4, 5)), r"channels[\s\S]*4 positive channel counts"),
-    ("unknown config key", lambda: small_model(recurence="full"), r"recurence[\s\S]*Extra inputs are not permitted"),
+    ("unknown config key", lambda: small_model(recurence="full"), r"recurence: unknown field; did you mean 'recurrence'.*allowed in dyrcnnx4: num_classes"),
     ("wrong type", lambda: small_model(skip="maybe"), r"skip[\s\S]*valid boolean"),
     ("even kernel", lambda: small_model(recurrence_kernel_size=2), r"recurrence_kernel_size: must be odd"),
     ("static image without n_steps", lambda: small_model()(torch.rand(1, 3, 16, 16)), r"n_steps: a static image"),
     ("wrong channel count", lambda: small_model()(torch.rand(1, 2, 1, 16, 16)), r"x: expected 3 channels, got 1"),
+    ("uint8 image", lambda: small_model()(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), n_steps=2),
+     r"x: expected floating-point images, got torch.uint8; convert uint8 images with x.float\(\) / 255"),
     ("wrong rank", lambda: small_model()(torch.rand(3, 16, 16)), r"x: expected shape \(B, T, C, H, W\) or \(B, C, H, W\)"),
     ("n_steps disagrees", lambda: small_model()(torch.rand(1, 4, 3, 8, 8), n_steps=2), r"n_steps: 2 differs from the 4 frames"),
     ("n_steps zero", lambda: small_model()(torch.rand(1, 3, 8, 8), n_steps=0), r"n_steps: must be >= 1"),
@@ -69,6 +71,33 @@ def test_the_table_is_large():
 def test_bad_input_is_named(name, call, match):
     with pytest.raises((ValueError, FileNotFoundError, FloatingPointError), match=match):
         call()
+
+
+def _config_classes():
+    import importlib
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    for mod in pkgutil.walk_packages(dc.__path__, "dynacortex."):
+        importlib.import_module(mod.name)
+    found, todo = [], [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("dynacortex."):
+                found.append(sub)
+    return found
+
+
+def test_every_config_refuses_non_finite_numbers():
+    """Issue #24 G: no config accepts inf or nan where a number belongs (pydantic's allow_inf_nan=False)."""
+    classes = _config_classes()
+    assert len(classes) >= 30
+    lax = [c.__qualname__ for c in classes if c.model_config.get("allow_inf_nan", True)]
+    assert lax == []
+    with pytest.raises(ValueError, match=r"tau: Input should be a finite number \(got inf\)"):
+        small_model(tau=float("inf"))
 
 
 def test_corrupt_checkpoint(tmp_path):

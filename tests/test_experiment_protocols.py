@@ -57,8 +57,13 @@ def test_contrast_and_response_protocols():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: get_protocol("flicker"), "protocol: unknown 'flicker'; choose one of"),
-    (lambda: get_protocol("duration", bogus=1), "protocol 'duration'"),
+    (lambda: get_protocol("flicker"), r"protocol: unknown protocol 'flicker' \(allowed: duration, contrast,"),
+    (lambda: get_protocol("durration"), r"unknown protocol 'durration'; did you mean 'duration'\?"),
+    (lambda: get_protocol("duration", bogus=1), r"protocol 'duration': unknown parameter 'bogus' \(parameters of "
+                                                r"duration: durations_ms=\[17, 33, 67, 133, 267, 533\], contrast=1.0"),
+    (lambda: get_protocol("interval", gap_ms=[50]), r"unknown parameter 'gap_ms'; did you mean 'gaps_ms'"),
+    (lambda: get_protocol("interval", gaps_ms="abc"), r"protocol 'interval': gaps_ms: "),
+    (lambda: get_protocol("contrast", contrasts=[float("inf")]), r"contrasts.0: Input should be a finite number"),
     (lambda: Segment(on_ms=0), "on_ms"),
     (lambda: Segment(on_ms=5, contrast=-1), "contrast"),
     (lambda: Protocol(name="x", conditions=(Condition(label="a"), Condition(label="a"))), "labels must be unique"),

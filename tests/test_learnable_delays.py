@@ -150,7 +150,7 @@ def test_learn_delays_config_makes_every_connection_learnable():
     for conn in model.connections:
         assert conn.delay_logit.grad is not None and conn.delay_logit.grad != 0, conn
     assert model.connections[0].delay.item() == pytest.approx(3.0, abs=1e-5)
-    with pytest.raises(ValidationError, match="delay_bounds"):
+    with pytest.raises(ValueError, match="delay_bounds"):  # create_model: a ConfigError naming the field
         dc.create_model("dyrcnnx4", learn_delays=True, delay_bounds=(5.0, 2.0))
     with pytest.raises(ValueError, match="outside delay_bounds"):
         dc.create_model("dyrcnnx4", learn_delays=True, delay_bounds=(0.0, 10.0), t_feedback=30.0, feedback=True)

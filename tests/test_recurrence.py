@@ -79,7 +79,7 @@ def test_local_recurrence_connects_sheet_neighbours_only():
 
 
 def test_unknown_recurrence_lists_allowed():
-    with pytest.raises(ValueError, match=r"(?s)recurrence.*'full'.*input_value='fulll'"):
+    with pytest.raises(ValueError, match=r"recurrence: Input should be .*'full'.* \(got 'fulll'\)"):
         dc.create_model("dyrcnnx4", recurrence="fulll")
     with pytest.raises(ValueError, match="unknown recurrence type 'x'; allowed values are"):
         make_recurrence("x", 4)

@@ -128,6 +128,6 @@ class _Foreign:  # an object torch's weights-only unpickler refuses
 def test_untrusted_checkpoints_are_refused_unless_trusted(tmp_path):
     path = tmp_path / "foreign.pth"
     torch.save({"w": torch.ones(2), "meta": _Foreign()}, path)
-    with pytest.raises(ValueError, match="trusted=True only if you trust its source"):
+    with pytest.raises(ValueError, match=r"load it only if you trust its source \(trusted=True in Python, --trusted"):
         load_checkpoint(path)
     assert load_checkpoint(path, trusted=True)["w"].sum() == 2

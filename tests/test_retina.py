@@ -105,7 +105,7 @@ def test_models_with_a_retina_train(name, kwargs, size):
 
 
 def test_retina_config_errors_name_the_field():
-    with pytest.raises(ValidationError, match="retina.tau"):
+    with pytest.raises(ValueError, match="retina.tau"):  # create_model: a ConfigError naming the field
         dc.create_model("dyrcnnx4", retina={"tau": -1})
     with pytest.raises(ValidationError, match="sigma_surround"):
         RetinaConfig(sigma_center=0.4, sigma_surround=0.3)

@@ -83,8 +83,13 @@ def test_toml_and_yaml_load_the_same_config(tmp_path):
 
 
 @pytest.mark.parametrize("override, match", [
-    ("optim.lrr=1", r"optim\.lrr"),
-    ("optim.lr=-1", r"optim\.lr\n"),
+    ("optim.lrr=1", r"optim\.lrr: unknown field; did you mean 'lr'\? \(allowed in optim: optimizer, lr,"),
+    ("optim.lr=-1", r"^optim\.lr: Input should be greater than 0 \(got -1\)$"),
+    # non-finite numbers where finite ones belong (issue #24 G): refused, naming the field
+    ("optim.lr=infinity", r"^optim\.lr: Input should be a finite number"),
+    ("optim.lr=.inf", r"^optim\.lr: Input should be a finite number"),
+    ("model.dt=.nan", r"^model\.dt: Input should be a finite number"),
+    ("presentation.stimulus_ms=-.inf", r"^presentation\.stimulus_ms: Input should be a finite number"),
     ("model.foo=1", r"model\.foo"),
     ("optim.lr", "expected section.key=value"),
     ("optim..lr=1", "expected section.key=value"),

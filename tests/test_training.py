@@ -1,6 +1,7 @@
 """Training: learns above chance, resume reproduces, energy loss acts, TBPTT, presentation and config."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,32 +47,146 @@ def test_short_training_beats_chance_and_writes_run_folder(tmp_path):
     assert not list(run.rglob("*.tmp*")), "a temporary file was left behind"
 
 
-def test_killed_run_resumes_to_the_same_result(tmp_path):
-    """SIGKILL a training after its first checkpoint; --resume ends where the uninterrupted run ends."""
-    extra = ["trainer.max_epochs=3", "data.augment=true", "presentation.random_idle_ms=[0, 6]"]
-    a = train(tiny_config(tmp_path, *extra, "name=straight"))
-    cfg = tiny_config(tmp_path, *extra, "name=killed")
-    cfg_file = tmp_path / "killed.yaml"
-    cfg_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
-    proc = subprocess.Popen([sys.executable, "-m", "dynacortex.cli", "train", str(cfg_file)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    last = cfg.run_dir / "checkpoints" / "last.ckpt"
+def _train_cli(*args):
+    return subprocess.Popen([sys.executable, "-m", "dynacortex.cli", "train", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _config_file(tmp_path, name, *extra):
+    cfg = tiny_config(tmp_path, *extra, f"name={name}")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+    return cfg, path
+
+
+def test_killed_run_resumes_through_the_cli_to_the_same_result(tmp_path):
+    """SIGKILL a CLI training mid-epoch, just after its first step checkpoint; `--resume` ends with the
+    uninterrupted run's weights (bitwise), test accuracy and training log.
+
+    3 epochs of 15 batches; checkpoints every 5 steps (trainer.save_every_n_steps) and every epoch.
+    Random trial timing and augmentation make the batches differ by epoch and batch, so a resume that
+    replayed the wrong batches, or restarted the epoch, would end elsewhere (skipping no batches: 4e-2
+    off in the weights)."""
+    extra = ["trainer.max_epochs=3", "trainer.limit_train_batches=15", "trainer.log_every_n_steps=2",
+             "data.augment=true", "presentation.random_idle_ms=[0, 6]"]
+    straight, straight_file = _config_file(tmp_path, "straight", *extra)
+    killed, killed_file = _config_file(tmp_path, "killed", *extra)
+    assert killed.run_dir.name[-8:] == straight.run_dir.name[-8:]  # the same experiment, another label
+    done = _train_cli(straight_file)
+    assert done.wait(600) == 0, done.stderr.read()[-3000:]
+
+    proc = _train_cli(killed_file, "--set", "trainer.save_every_n_steps=5")
+    last = killed.run_dir / "checkpoints" / "last.ckpt"
     deadline = time.time() + 300
     while not last.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.005)
+    alive = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert last.exists()
-    assert load_checkpoint(last)["global_step"] > 0  # the checkpoint on disk is complete
-    b = train(cfg, resume=True)
-    for (name, p), q in zip(a["model"].named_parameters(), b["model"].parameters()):
-        assert torch.allclose(p, q, atol=1e-5), name
-    assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], abs=1e-6)
+    assert alive, "the run ended before it could be killed"
+    step = load_checkpoint(last)["global_step"]
+    assert step in (5, 10), step  # killed mid-epoch 1 of 3 (15 steps an epoch), after a step checkpoint
+    assert not (killed.run_dir / "metrics.json").exists()
+
+    resumed = _train_cli(killed_file, "--resume")
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err[-3000:]
+    assert f"resumed at step {step}; trained to step 45" in out, out
+    a = load_checkpoint(straight.run_dir / "checkpoints" / "last.ckpt")
+    b = load_checkpoint(last)
+    assert a["global_step"] == b["global_step"] == 45
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for name, p in a["state_dict"].items():
+        assert torch.equal(p, b["state_dict"][name]), name
+    ma, mb = (json.loads((c.run_dir / "metrics.json").read_text()) for c in (straight, killed))
+    assert ma["test_accuracy"] == mb["test_accuracy"] and mb["resumed_from_step"] == step
+    # the training log continues: the rows logged before the kill are kept, none is repeated
+    log_a, log_b = ((c.run_dir / "logs" / "metrics.csv").read_text() for c in (straight, killed))
+    assert log_a == log_b and log_a.count("\n") > 20
 
 
-def test_resume_without_checkpoint_is_refused(tmp_path):
-    with pytest.raises(FileNotFoundError, match="resume: no checkpoint"):
+def test_resume_without_checkpoint_is_refused_and_names_the_run_to_continue(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--resume: no checkpoint at .*start it without --resume"):
         train(tiny_config(tmp_path), resume=True)
+    assert not (tmp_path / "runs").exists()  # refused before the run folder is made
+    done = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=2")
+    train(done)
+    more = tiny_config(tmp_path, "trainer.max_epochs=2", "trainer.limit_train_batches=2")
+    with pytest.raises(FileNotFoundError, match=rf"{done.run_dir} holds the same config trained for "
+                                                r"trainer.max_epochs=1 .* --from"):
+        train(more, resume=True)
+    assert not more.run_dir.exists()
+
+
+def test_a_finished_run_continues_with_from(tmp_path):
+    """`--from RUN_DIR`: a new run (its own folder) that starts from the finished run's trained weights."""
+    from typer.testing import CliRunner
+
+    from dynacortex.cli import app
+
+    first, first_file = _config_file(tmp_path, "first", "trainer.max_epochs=1", "trainer.limit_train_batches=3")
+    trained = train(first)["model"]
+    # a learning rate of 1e-12 moves no weight by more than ~1e-11: the run ends where it started
+    res = CliRunner().invoke(app, ["train", str(first_file), "--from", str(first.run_dir), "--set", "optim.lr=1e-12"])
+    assert res.exit_code == 0, res.output
+    (second,) = [p for p in (tmp_path / "runs").iterdir() if p != first.run_dir]
+    stored = yaml.safe_load((second / "config.yaml").read_text())
+    assert stored["start_from"] == {"run": str(first.run_dir), "config_hash": first.run_dir.name[-8:], "global_step": 3}
+    state = load_checkpoint(second / "checkpoints" / "last.ckpt")["state_dict"]
+    for name, p in trained.state_dict().items():
+        assert torch.allclose(state[f"model.{name}"], p, rtol=0, atol=1e-9), name
+    # weights that do not fit the model are refused, before a folder is made
+    res = CliRunner().invoke(app, ["train", str(first_file), "--from", str(first.run_dir),
+                                   "--set", "model.channels=[8, 8, 8, 8]"])
+    assert res.exit_code == 2 and "do not fit this model" in res.output, res.output
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+    # the continuation's stored config names its own folder, and --resume needs only its own checkpoint
+    again = TrainConfig.from_yaml(second / "config.yaml")
+    assert again.run_dir == second
+    shutil.rmtree(first.run_dir)
+    assert train(again, resume=True)["resumed_from_step"] == 3
+
+
+def test_load_model_from_a_run_folder_or_its_checkpoint(tmp_path):
+    """The documented one-line route from a CLI run to a model: dynacortex.training.load_model."""
+    from dynacortex.training import load_model, load_trained
+
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=2")
+    trained = train(cfg)["model"].eval()
+    x = torch.rand(2, 1, 12, 12)  # digits: one channel
+    with torch.no_grad():
+        expected = trained(x, n_steps=3)
+    for path in (cfg.run_dir, cfg.run_dir / "checkpoints" / "last.ckpt"):
+        model = load_model(path)
+        assert not model.training
+        with torch.no_grad():
+            assert torch.equal(model(x, n_steps=3), expected)
+    _, loaded_cfg = load_trained(cfg.run_dir)
+    assert loaded_cfg.model.kwargs["channels"] == [16, 16, 16, 16]
+    with pytest.raises(ValueError, match="is not a PyTorch checkpoint"):
+        load_model(cfg.run_dir / "config.yaml")
+    # the line the tutorials cite works right after `import dynacortex as dc` (training is imported on use)
+    line = f"import dynacortex as dc; m = dc.training.load_model({str(cfg.run_dir)!r}); print(type(m).__name__)"
+    done = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == type(trained).__name__, done.stderr[-2000:]
+
+
+def test_training_prints_nothing_the_user_cannot_act_on(tmp_path, capfd):
+    """No Lightning tip, no "GPU available", no torch `_pytree` deprecation, and no log_every_n_steps warning
+    for an epoch shorter than the logging interval (the interval is shortened to the epoch instead)."""
+    import warnings
+
+    cfg = tiny_config(tmp_path, "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.log_every_n_steps=10")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        train(cfg)
+    messages = [str(w.message) for w in seen]
+    assert not [m for m in messages if "LeafSpec" in m or "log_every_n_steps" in m], messages
+    err = capfd.readouterr().err
+    for noise in ("Tip:", "GPU available", "TPU available", "`Trainer.fit` stopped"):
+        assert noise not in err, err
+    rows = (cfg.run_dir / "logs" / "metrics.csv").read_text()
+    assert "train_loss" in rows.splitlines()[0] and len(rows.splitlines()) >= 3  # the epoch's loss was logged
 
 
 def test_energy_loss_changes_every_rate_shaping_gradient():

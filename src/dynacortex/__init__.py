@@ -11,6 +11,18 @@ from .models import AreaNetwork, Carry, estimate_memory, Recording, StabilityErr
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("analysis", "benchmark", "cognitive", "columns", "data", "experiments", "training")
+
+
+def __getattr__(name: str):
+    """``dc.training.load_model(...)`` after ``import dynacortex as dc``: the heavier subpackages
+    (Lightning, zarr, ...) are imported on first use."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'dynacortex' has no attribute {name!r}")
+
 __all__ = [
     "History", "Solver", "State", "flush_denormals", "get_solver", "integrate", "list_solvers",
     "Area", "Connection", "get_activation", "list_activations",

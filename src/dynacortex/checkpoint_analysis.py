@@ -23,10 +23,11 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from .analysis import fixed_point, is_stable, jacobian_eigs, noise_robustness, plot_noise_robustness, vector_field
-from .experiments.suite import load_trained, test_images
+from .experiments.suite import test_images
 from .figures import save_figure
 from .files import write_atomic
 from .runs import write_provenance
+from .training.load import load_trained
 
 __all__ = ["AnalyzeConfig", "analyze_checkpoint"]
 
@@ -34,7 +35,7 @@ __all__ = ["AnalyzeConfig", "analyze_checkpoint"]
 class AnalyzeConfig(BaseModel):
     """Settings of ``dynacortex analyze`` (small defaults: about a minute on 2 CPU cores for the demo model)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     images: int = Field(2, ge=1, description="test images whose fixed point and spectrum are computed")
     eigs: int = Field(6, ge=1, description="leading eigenvalues (largest real part) per fixed point")
@@ -63,18 +64,20 @@ def _plot_eigenvalues(per_image: list[dict[str, Any]], path: Path) -> Path:
 
 
 def analyze_checkpoint(checkpoint: "str | Path", out: "str | Path", cfg: AnalyzeConfig = AnalyzeConfig(),
-                       progress: bool = True) -> dict[str, Any]:
-    """Run the check-up (see the module docstring) and return what ``analysis.json`` holds."""
+                       progress: bool = True, trusted: bool = False) -> dict[str, Any]:
+    """Run the check-up (see the module docstring) and return what ``analysis.json`` holds. The
+    checkpoint and settings are checked before ``out`` is created; ``trusted`` as in
+    :func:`~dynacortex.files.load_checkpoint`."""
     import matplotlib
     from tqdm.auto import tqdm
 
     matplotlib.use("Agg")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model, tcfg = load_trained(checkpoint)
+    model, tcfg = load_trained(checkpoint, trusted)
     images, labels, ids = test_images(tcfg.data, 1, tcfg.seed)
     if cfg.images > len(images):
         raise ValueError(f"images: at most {len(images)} (one per class), got {cfg.images}")
+    out.mkdir(parents=True, exist_ok=True)
     per_image = []
     for img, label, idx in tqdm(list(zip(images, labels, ids))[:cfg.images], desc="fixed points + spectra",
                                 unit="image", disable=not progress):

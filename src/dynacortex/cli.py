@@ -1,35 +1,30 @@
 """Command line: ``dynacortex demo | train | experiment | analyze | bench | column | task`` (``--help`` on each).
 
-Every command that takes a config takes ``--set a.b=c`` (repeatable; the value is parsed as YAML);
-a bad key or value exits with status 2 and a message naming the field.
+Every command that takes a config takes ``--set a.b=c`` (repeatable; the value is parsed as YAML).
+A mistake (a bad key or value, a missing checkpoint, ...) exits with status 2 and a one-paragraph
+message naming the field, before anything is created (:mod:`dynacortex.cli_support`).
 """
 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional
 
 import typer
 
+from .cli_experiment import experiment_app
+from .cli_support import SET_HELP, SET_METAVAR, TYPER, Command, short_warnings, usage_errors
 from .cognitive.cli import app as task_app
 from .columns.cli import column_app
 
-app = typer.Typer(help="dynacortex: continuous-time dynamical models of the visual cortex.", no_args_is_help=True)
+app = typer.Typer(help="dynacortex: continuous-time dynamical models of the visual cortex.", **TYPER)
 app.add_typer(column_app, name="column")
 app.add_typer(task_app, name="task")
+app.add_typer(experiment_app, name="experiment")
 
-SET_HELP = "Override a config field: section.key=value (value parsed as YAML); repeatable."
-
-
-@contextmanager
-def _config_errors() -> Iterator[None]:
-    """Turn a config error (pydantic or ValueError, naming the field) into a usage error, not a traceback."""
-    try:
-        yield
-    except ValueError as e:  # pydantic.ValidationError is a ValueError
-        raise typer.BadParameter(str(e), param_hint="CONFIG / --set") from e
+TRUSTED_HELP = ("Load a checkpoint that pickles objects other than tensors (this can run code: only for a file "
+                "whose source you trust).")
 
 
 @app.callback()
@@ -38,12 +33,13 @@ def main() -> None:
     from .dynamics import flush_denormals
 
     flush_denormals()  # this process is ours: decaying rates must not reach slow denormal floats
+    short_warnings()
 
 
 @app.command()
 def demo(
     out: Path = typer.Option(Path("runs"), help="Folder for the run (the report lands in OUT/demo/)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help=SET_HELP),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar=SET_METAVAR, help=SET_HELP),
 ) -> None:
     """Train DyRCNNx4 on offline digits, plot its dynamics, and write OUT/demo/report.html.
 
@@ -55,21 +51,26 @@ def demo(
     """
     from .demo import demo_config, run_demo
 
-    with _config_errors():
+    with usage_errors():
         demo_config(out, set_)  # validate before any work
     report = run_demo(out, set_)
     typer.echo(f"report: {report.resolve()}")
 
 
-@app.command("train")
+@app.command("train", cls=Command)
 def train_cmd(
-    config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Training config (YAML, or TOML)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help=SET_HELP),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
+    config: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="CONFIG",
+                                  help="Training config (YAML, or TOML)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar=SET_METAVAR, help=SET_HELP),
+    resume: bool = typer.Option(False, "--resume", help="Continue this config's run from its last checkpoint "
+                                                        "(after a kill): it ends as the uninterrupted run would."),
+    from_: Optional[Path] = typer.Option(None, "--from", metavar="RUN_DIR", file_okay=False,
+                                         help="Start a new run from the trained weights of RUN_DIR (fresh optimizer "
+                                              "and schedule over trainer.max_epochs): to train a finished run further."),
 ) -> None:
     """Train a model as described by CONFIG (see configs/) in the run folder OUT_DIR/NAME-HASH.
 
-    HASH is 8 hex digits of the resolved config, so the same config always lands in the same folder; the folder holds config.yaml (resolved), environment.json, checkpoints/last.ckpt and metrics.json. The dynamics are model fields: --set model.dt=1 --set model.t_recurrence=6.
+    HASH is 8 hex digits of the resolved config, so the same config always lands in the same folder; the folder holds config.yaml (resolved), environment.json, checkpoints/last.ckpt (after every epoch, and every N steps with --set trainer.save_every_n_steps=N), logs/metrics.csv and metrics.json. The dynamics are model fields: --set model.dt=1 --set model.t_recurrence=6.
 
     Examples:
 
@@ -78,103 +79,26 @@ def train_cmd(
       dynacortex train configs/demo.yaml --set model.recurrence=self --set seed=1 --set name=self-s1
 
       dynacortex train configs/demo.yaml --resume
+
+      dynacortex train configs/demo.yaml --from runs/demo-3e7d5981 --set trainer.max_epochs=5
     """
     from .training import TrainConfig, train
+    from .training.resume import resume_checkpoint, start_from
+    from .validation import ConfigError
 
-    with _config_errors():
+    with usage_errors():
         cfg = TrainConfig.from_yaml(config, set_)
-    typer.echo(f"run folder: {cfg.run_dir}")
-    metrics = train(cfg, resume=resume)
+        if from_ is not None:
+            cfg = cfg.model_copy(update={"start_from": start_from(from_)})
+        last = resume_checkpoint(cfg) if resume else None  # refused here, before any work
+    typer.echo(f"run folder: {cfg.run_dir}" + (f" (resuming from {last.name})" if last else ""))
+    with usage_errors(types=(ConfigError, FileNotFoundError)):  # what train() refuses before it creates the
+        metrics = train(cfg, resume=resume)                         # folder, e.g. --from weights that do not fit
     metrics.pop("model")
-    typer.echo(f"test accuracy {100 * metrics['test_accuracy']:.2f}% -> {(cfg.run_dir / 'metrics.json').resolve()}")
-
-
-experiment_app = typer.Typer(help="In-silico experiments (Groen et al. 2022 protocols) on a trained model.",
-                              no_args_is_help=True)
-app.add_typer(experiment_app, name="experiment")
-
-
-@experiment_app.command("run")
-def experiment_run(
-    checkpoint: Path = typer.Option(..., exists=True, dir_okay=False, help="Training checkpoint (.ckpt)."),
-    protocol: Optional[List[str]] = typer.Option(
-        None, help="duration, contrast, interval, response, memory, or a protocol YAML file; repeat for "
-                   "several (default: all built-ins)."),
-    out: Path = typer.Option(..., help="Folder for the recordings (<protocol>.zarr)."),
-    per_class: int = typer.Option(10, help="Test images per class."),
-    batch_size: int = typer.Option(64, help="Trials (conditions x images) simulated together."),
-    n_units: int = typer.Option(128, help="Units per area recorded for decoding (memory and YAML protocols)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Protocol parameter, e.g. gaps_ms=[50,100] "
-                                                                  "(with one built-in --protocol)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue interrupted runs after their last complete "
-                                                        "batch of images (same model, images and settings)."),
-    signal: str = typer.Option("mean", help="Population signal per area: mean (all units) or ecog (rectified "
-                                            "activity under a Gaussian electrode footprint)."),
-    aperture_radius: float = typer.Option(0.25, help="ecog: footprint SD as a fraction of the image width."),
-    aperture_center: Tuple[float, float] = typer.Option((0.5, 0.5), help="ecog: electrode (row, column) in [0, 1]."),
-) -> None:
-    """Run protocols on a trained model and stream the recordings to OUT/<protocol>.zarr.
-
-    OUT/provenance.json records the checkpoint, its training config and these settings.
-
-    Examples:
-
-      dynacortex experiment run --checkpoint runs/demo/training-*/checkpoints/last.ckpt --out runs/exp
-
-      dynacortex experiment run --checkpoint CKPT --protocol duration --set "durations_ms=[17, 67]" --out runs/exp
-    """
-    from .experiments.cli_support import resolve_protocols
-    from .experiments.signals import SignalConfig
-    from .experiments.suite import load_trained, run_experiments, test_images
-    from .runs import write_provenance
-
-    protocols = resolve_protocols(protocol or [], set_ or [])
-    try:
-        population = SignalConfig(kind=signal, center=aperture_center, radius=aperture_radius)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--signal / --aperture-center / --aperture-radius") from e
-    model, cfg = load_trained(checkpoint)
-    images, labels, ids = test_images(cfg.data, per_class, cfg.seed)
-    attrs = {"model": cfg.model.model_dump(mode="json"), "data": cfg.data.model_dump(mode="json"),
-             "checkpoint": str(checkpoint.resolve())}
-    paths = run_experiments(model, images, labels, out, protocols, image_ids=ids, batch_size=batch_size,
-                            n_units=n_units, attrs=attrs, resume=resume, signal=population)
-    write_provenance(out, checkpoint, cfg.resolved(), {
-        "protocols": sorted(paths), "protocol_overrides": list(set_ or []), "per_class": per_class,
-        "batch_size": batch_size, "n_units": n_units, "signal": population.model_dump(mode="json")})
-    for p in paths.values():
-        typer.echo(f"recording: {p.resolve()}")
-    typer.echo(f"next: dynacortex experiment report {out}")
-
-
-@experiment_app.command("report")
-def experiment_report(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of recordings.")) -> None:
-    """Compute metrics.json, figures and report.html from the recordings in FOLDER.
-
-    Example:
-
-      dynacortex experiment report runs/exp
-    """
-    from .experiments.report import write_experiment_report
-
-    typer.echo(f"report: {write_experiment_report(folder).resolve()}")
-
-
-@experiment_app.command("compare")
-def experiment_compare(
-    folders: List[str] = typer.Argument(..., help="LABEL=FOLDER (or FOLDER) of experiments with metrics.json."),
-    out: Path = typer.Option(..., help="Folder for comparison.html/.json/.png."),
-) -> None:
-    """Put several experiments side by side (e.g. one model per recurrence type).
-
-    Example:
-
-      dynacortex experiment compare full=runs/full self=runs/self --out runs/compare
-    """
-    from .experiments.compare import compare_experiments
-
-    pairs = dict(f.split("=", 1) if "=" in f else (Path(f).name, f) for f in folders)
-    typer.echo(f"comparison: {compare_experiments(pairs, out).resolve()}")
+    resumed = metrics["resumed_from_step"]
+    typer.echo((f"resumed at step {resumed}; " if resumed is not None else "") + f"trained to step "
+               f"{metrics['global_step']}, test accuracy {100 * metrics['test_accuracy']:.2f}% -> "
+               f"{(cfg.run_dir / 'metrics.json').resolve()}")
 
 
 @app.command()
@@ -184,8 +108,9 @@ def analyze(
     config: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
                                           help="Analysis settings (YAML/TOML; fields as --set)."),
     set_: Optional[List[str]] = typer.Option(
-        None, "--set", help="Override a setting: images, eigs, tol, relax_ms, noise_per_class, sigmas, "
-                            "duration_ms, seed."),
+        None, "--set", metavar=SET_METAVAR, help="Override a setting: images, eigs, tol, relax_ms, noise_per_class, "
+                                                 "sigmas, duration_ms, seed."),
+    trusted: bool = typer.Option(False, "--trusted", help=TRUSTED_HELP),
 ) -> None:
     """Fixed points, leading Jacobian eigenvalues and noise robustness of a trained model.
 
@@ -200,9 +125,9 @@ def analyze(
     from .checkpoint_analysis import AnalyzeConfig, analyze_checkpoint
     from .config import load_config
 
-    with _config_errors():
+    with usage_errors():  # a bad setting, not a checkpoint, more images than the test set: before OUT exists
         cfg = load_config(AnalyzeConfig, config, set_)
-    summary = analyze_checkpoint(checkpoint, out, cfg)
+        summary = analyze_checkpoint(checkpoint, out, cfg, trusted=trusted)
     for rec in summary["fixed_points"]:
         tau = rec["slowest_time_constant_ms"]
         typer.echo(f"image {rec['image_id']}: |F| {rec['fixed_point_residual']:.1e}, leading Re(lambda) "
@@ -216,7 +141,8 @@ def bench(
     config: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
                                           help="Benchmark settings (YAML/TOML; fields as --set)."),
     set_: Optional[List[str]] = typer.Option(
-        None, "--set", help="Override a setting: recurrence, batch, steps, size, repeats, threads, seed."),
+        None, "--set", metavar=SET_METAVAR,
+        help="Override a setting: recurrence, batch, steps, size, repeats, threads, seed."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full result as JSON here."),
 ) -> None:
     """Time forward+backward of DyRCNNx4 at the reference configuration: dynacortex vs the floor.
@@ -233,7 +159,7 @@ def bench(
     from .config import load_config
     from .files import write_atomic
 
-    with _config_errors():
+    with usage_errors():
         cfg = load_config(BenchConfig, config, set_)
     result = run_bench(cfg)
     for row in result["rows"]:

@@ -4,7 +4,8 @@
     cfg = load_config(BenchConfig, None, ["batch=4"])          # no file: defaults + overrides
 
 Every command that takes a config takes ``--set a.b=c`` (the value is parsed as YAML); a bad key or
-value fails validation with an error that names the dotted field.
+value fails validation with a :class:`~dynacortex.validation.ConfigError` (a ``ValueError``) that names
+the dotted field, what it got and, for an unknown key, the closest allowed names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Optional, Sequence, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .validation import ConfigError, describe
+
 __all__ = ["load_config", "load_mapping", "apply_overrides"]
 
 C = TypeVar("C", bound=BaseModel)
@@ -23,34 +26,14 @@ C = TypeVar("C", bound=BaseModel)
 def load_config(cls: type[C], path: "str | Path | None", overrides: Optional[Sequence[str]] = None) -> C:
     """``cls`` validated from the file ``path`` (or from nothing) with ``section.key=value`` overrides.
 
-    An unknown key fails with pydantic's error (which names the dotted field) followed by the keys
-    allowed at that place."""
+    A bad field raises :class:`~dynacortex.validation.ConfigError`, one line per field (an unknown
+    key lists the keys allowed at that place)."""
     data = load_mapping(path) if path is not None else {}
     data = apply_overrides(data, list(overrides or []))
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        hints = [_allowed_hint(cls, err["loc"], data) for err in e.errors() if err["type"] == "extra_forbidden"]
-        hints = [h for h in hints if h]
-        if not hints:
-            raise
-        raise ValueError("\n".join([str(e), *dict.fromkeys(hints)])) from e
-
-
-def _allowed_hint(cls: type[BaseModel], loc: tuple, data: Any) -> Optional[str]:
-    """``"allowed in optim: lr, momentum, ..."`` for the section holding the unknown key at ``loc``."""
-    node: Any = cls
-    for part in loc[:-1]:
-        field = node.model_fields.get(part) if isinstance(node, type) and issubclass(node, BaseModel) else None
-        if field is None:
-            return None
-        node = field.annotation
-        data = data.get(part, {}) if isinstance(data, dict) else {}
-    if not (isinstance(node, type) and issubclass(node, BaseModel)):
-        return None
-    allowed = node.allowed_fields(data) if hasattr(node, "allowed_fields") else list(node.model_fields)
-    where = ".".join(map(str, loc[:-1])) or "the top level"
-    return f"allowed in {where}: {', '.join(allowed)}"
+        raise ConfigError(describe(e, cls, data)) from None
 
 
 def load_mapping(path: "str | Path") -> dict[str, Any]:

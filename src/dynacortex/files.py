@@ -56,15 +56,32 @@ def write_atomic(path: "str | Path", text: str) -> None:
         f.write(text)
 
 
+def _looks_like_torch_file(path: Path) -> bool:
+    """A ``torch.save`` file: a zip archive (since torch 1.6) or a bare pickle (protocol 2+)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
+
+
 def load_checkpoint(path: "str | Path", map_location: Optional[Any] = "cpu", trusted: bool = False) -> Any:
-    """Load a checkpoint (weights only unless ``trusted``); a missing or corrupt file raises a clear error."""
+    """Load a checkpoint (weights only unless ``trusted``); a missing, foreign or corrupt file raises a
+    clear error (``FileNotFoundError`` / ``ValueError``)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: {path} does not exist")
+    if not _looks_like_torch_file(path):
+        raise ValueError(f"checkpoint: {path} is not a PyTorch checkpoint (neither a zip archive nor a pickle: "
+                         "another kind of file, or corrupt); a training run's checkpoint is "
+                         "<run folder>/checkpoints/last.ckpt")
     try:
         return torch.load(path, map_location=map_location, weights_only=not trusted)
     except Exception as e:  # torch raises several types for truncated / foreign files
-        hint = ("; it pickles objects other than tensors: pass trusted=True only if you trust its source"
-                if not trusted and "weights_only" in str(e) else "")
-        raise ValueError(f"checkpoint: {path} is corrupt or not a dynacortex checkpoint "
-                         f"({type(e).__name__}: {str(e)[:300]}){hint}") from e
+        text = str(e)
+        if not trusted and "Unsupported global" in text:
+            raise ValueError(f"checkpoint: {path} holds Python objects other than tensors and plain values, and "
+                             "loading those can run code; load it only if you trust its source (trusted=True in "
+                             "Python, --trusted on the command line)") from e
+        detail = text.split("WeightsUnpickler error:")[-1]  # torch's own reason, without its advice
+        first = next((line.strip() for line in detail.splitlines() if line.strip()), "")
+        raise ValueError(f"checkpoint: {path} is corrupt or not a dynacortex checkpoint ({type(e).__name__}"
+                         f"{': ' + first if first else ''})") from e

@@ -29,7 +29,7 @@ __all__ = ["LOCATION_FIELDS", "config_hash", "run_folder", "environment", "write
 
 # dotted paths that do not change what is computed, only where it is stored or how it is logged
 LOCATION_FIELDS = ("name", "out_dir", "data.root", "data.num_workers", "trainer.progress_bar",
-                   "trainer.loggers", "trainer.log_every_n_steps")
+                   "trainer.loggers", "trainer.log_every_n_steps", "trainer.save_every_n_steps", "start_from.run")
 
 
 def _without(config: Mapping[str, Any], dotted: Iterable[str]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ REFERENCE_DYNAMICS = {"dt": 2.0, "tau": 5.0, "t_feedforward": 0.0, "t_recurrence
 class BenchConfig(BaseModel):
     """What to time (sizes of the reference input; the dynamics are :data:`REFERENCE_DYNAMICS`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     recurrence: list[str] = Field(["full"], min_length=1, description="recurrence types, one row each")
     batch: int = Field(16, ge=1)

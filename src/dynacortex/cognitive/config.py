@@ -26,7 +26,7 @@ def _tiny_frontend() -> ModelSpec:
 class TaskTrainConfig(BaseModel):
     """A task (built-in name, YAML path, or inline spec), a front-end model, the RNN areas, training."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = "task"
     out_dir: Path = Path("runs")

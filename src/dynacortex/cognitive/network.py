@@ -38,7 +38,7 @@ __all__ = ["RNNAreaConfig", "MultiAreaConfig", "SignedLinear", "MultiAreaRNN"]
 
 
 class RNNAreaConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     units: int = Field(64, ge=2)
@@ -48,7 +48,7 @@ class RNNAreaConfig(BaseModel):
 class MultiAreaConfig(BaseModel):
     """The RNN areas and their wiring; every field validated, unknown fields refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     areas: list[RNNAreaConfig] = [RNNAreaConfig(name="PPC"), RNNAreaConfig(name="PFC")]
     input_area: Optional[str] = Field(None, description="front-end area feeding the first RNN area (default: its last)")

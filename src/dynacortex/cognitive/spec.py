@@ -37,7 +37,7 @@ Duration = Union[float, tuple[float, float]]
 
 
 class Period(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     duration_ms: Duration = Field(..., description="ms, or [low, high] drawn per batch")
@@ -65,7 +65,7 @@ class Period(BaseModel):
 class TrialsConfig(BaseModel):
     """What a trial shows and its correct choice: generator, dataset, classes, coherence."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     generator: Literal["classify", "match", "context"] = "classify"
     dataset: Literal["digits", "shapes"] = "digits"
@@ -101,7 +101,7 @@ class TrialsConfig(BaseModel):
 class TaskSpec(BaseModel):
     """A task: its trials and periods. ``image_size`` in pixels; fixation dot brightness in pixel units."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     trials: TrialsConfig = TrialsConfig()

@@ -11,23 +11,11 @@ from typing import List, Optional
 
 import typer
 
+from ..cli_support import SET_METAVAR, TYPER, Command, usage_errors
+from ..validation import unknown_name
 from .tasks import TASKS
 
-column_app = typer.Typer(help="Laminar cortical columns (ODE-Column model) as neural ODEs/SDEs.",
-                         no_args_is_help=True)
-
-
-def _parse_set(items: List[str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"--set: expected key=value, got {item!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+column_app = typer.Typer(help="Laminar cortical columns (ODE-Column model) as neural ODEs/SDEs.", **TYPER)
 
 
 @column_app.command("rest")
@@ -46,10 +34,8 @@ def rest(
     from .parameters import load_column_parameters
     from .rest import resting_rates
 
-    try:
+    with usage_errors():
         net = ColumnNetwork(area=area, small=small, params=load_column_parameters(params))
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from e
     rates = resting_rates(net)
     if as_json:
         typer.echo(json.dumps(rates))
@@ -58,38 +44,40 @@ def rest(
             typer.echo(f"{name:5s} {r:10.4f} Hz")
 
 
-@column_app.command("train")
+@column_app.command("train", cls=Command)
 def train(
-    task: str = typer.Argument(..., help=f"One of {', '.join(TASKS)}."),
-    out: Path = typer.Option(Path("runs/columns"), help="Folder; results land in OUT/TASK/ (model.pt, "
-                                                        "metrics.json, TASK.png/.svg)."),
+    task: str = typer.Argument(..., metavar="TASK", help=f"One of {', '.join(TASKS)}."),
+    out: Path = typer.Option(Path("runs/columns"), help="Folder; results land in OUT/TASK-HASH/ (config.yaml, "
+                                                        "model.pt, metrics.json, TASK.png/.svg)."),
     steps: Optional[int] = typer.Option(None, "--steps", "--epochs", help="Optimizer steps (task default if unset)."),
     seed: int = typer.Option(0, help="Random seed."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Task config field, key=value (JSON values), "
-                                                                  "e.g. --set dt=5e-4 --set 'columns_per_area=[4,2,1]'."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar=SET_METAVAR,
+                                             help="Task config field, key=value (value parsed as YAML), "
+                                                  "e.g. --set dt=5e-4 --set 'columns_per_area=[4,2,1]'."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
-    """Train a column task, save the model and a plot, print the metrics.
+    """Train a column task, save the model and a plot in OUT/TASK-HASH, print the metrics.
+
+    HASH is 8 hex digits of the task's resolved config (steps, seed and every --set included), so
+    another config never overwrites a run.
 
     Examples:
       dynacortex column train xor
       dynacortex column train hopf --steps 600 --out runs/columns
       dynacortex column train parity --set 'columns_per_area=[4,2,1]' --steps 50
     """
-    if task not in TASKS:
-        raise typer.BadParameter(f"task: unknown task {task!r}; allowed values are {list(TASKS)}")
-    from pydantic import ValidationError
+    from ..config import apply_overrides
+    from .tasks import task_config, train_task
 
-    from .tasks import run_task
-
-    overrides = _parse_set(set_ or [])
-    overrides["seed"] = seed
-    if steps is not None:
-        overrides["steps"] = steps
-    try:
-        result = run_task(task, out, overrides, progress)
-    except ValidationError as e:
-        raise typer.BadParameter(str(e)) from e
+    with usage_errors():
+        if task not in TASKS:
+            raise ValueError(f"task: {unknown_name('task', task, TASKS)}")
+        overrides = apply_overrides({}, set_ or [])
+        overrides["seed"] = seed
+        if steps is not None:
+            overrides["steps"] = steps
+        cfg = task_config(task, overrides)
+    result = train_task(task, cfg, out, progress)
     status = "reached" if result.criterion_met else "NOT reached"
     typer.echo(f"{task}: final loss {result.final_loss:.4g} after {result.steps} steps ({result.seconds:.1f} s); "
                f"criterion {status}: {result.criterion}")

@@ -32,7 +32,7 @@ def _population(name: str, pop: str) -> str:
 
 
 class TimeConstants(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     membrane: float = Field(gt=0, description="tau_m (s)")
     synapse: float = Field(gt=0, description="tau_s (s)")
     adaptation: float = Field(gt=0, description="tau_a (s)")
@@ -41,7 +41,7 @@ class TimeConstants(BaseModel):
 class TransferParameters(BaseModel):
     """``f(x) = (a x - b) / (1 - exp(-d (a x - b)))`` in Hz; optional soft clamp of the exponent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     gain: float = Field(gt=0, description="a")
     threshold: float = Field(description="b")
     noise_factor: float = Field(gt=0, description="d")
@@ -49,7 +49,7 @@ class TransferParameters(BaseModel):
 
 
 class SynapseCounts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     background: list[float]
     background_small: float = Field(gt=0)
     feedforward: list[float]
@@ -63,7 +63,7 @@ class SynapseCounts(BaseModel):
 class NetworkWiring(BaseModel):
     """Inter-column connections: ``[target, source, initial weight]`` rows, input ``[target, weight]``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     lateral: list[tuple[str, str, float]]
     feedforward: list[tuple[str, str, float]]
     input: list[tuple[str, float]]
@@ -84,7 +84,7 @@ class NetworkWiring(BaseModel):
 class ColumnParameters(BaseModel):
     """The full parameter table of a laminar column (see configs/columns.yaml for sources)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     populations: list[str] = Field(default_factory=lambda: list(POPULATIONS))
     time_constants_s: TimeConstants
     capacitance: float = Field(gt=0, description="C; R = tau_m / C")

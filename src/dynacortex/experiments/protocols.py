@@ -28,19 +28,23 @@ User-defined: ``Protocol(name, [Condition(label, [Segment(on_ms, off_ms, contras
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator, validate_call
 from torch import Tensor
 
-__all__ = ["Segment", "Condition", "Protocol", "Timeline", "get_protocol", "list_protocols", "PROTOCOLS"]
+from ..validation import describe, suggest, unknown_name
+
+__all__ = ["Segment", "Condition", "Protocol", "Timeline", "get_protocol", "list_protocols", "protocol_parameters",
+           "PROTOCOLS"]
 
 
 class Segment(BaseModel):
     """``contrast * image[stimulus]`` for ``on_ms``, then blank for ``off_ms``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     on_ms: float = Field(gt=0)
     off_ms: float = Field(0.0, ge=0)
@@ -49,7 +53,7 @@ class Segment(BaseModel):
 
 
 class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     label: str
     segments: tuple[Segment, ...] = ()
@@ -62,7 +66,7 @@ class Condition(BaseModel):
 class Protocol(BaseModel):
     """Named conditions sharing one time axis; ``params`` keeps the numbers the metrics need."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     name: str
     conditions: tuple[Condition, ...]
@@ -185,11 +189,26 @@ def list_protocols() -> list[str]:
     return list(PROTOCOLS)
 
 
+def protocol_parameters(name: str) -> dict[str, object]:
+    """The parameters of built-in protocol ``name`` and their defaults."""
+    return {k: p.default for k, p in inspect.signature(PROTOCOLS[name]).parameters.items()}
+
+
 def get_protocol(name: str, **overrides: object) -> Protocol:
-    """A built-in protocol, e.g. ``get_protocol("interval", gaps_ms=[50, 100])``."""
+    """A built-in protocol, e.g. ``get_protocol("interval", gaps_ms=[50, 100])``; an unknown name or
+    parameter is refused with the closest match and the full list."""
     if name not in PROTOCOLS:
-        raise ValueError(f"protocol: unknown {name!r}; choose one of {list_protocols()}")
-    try:
-        return PROTOCOLS[name](**overrides)
-    except TypeError as e:
-        raise ValueError(f"protocol {name!r}: {e}") from e
+        raise ValueError(f"protocol: {unknown_name('protocol', name, list_protocols())}; or give a protocol "
+                         "YAML file (a path ending in .yaml)")
+    params = protocol_parameters(name)
+    listed = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in params.items())
+    for key in overrides:
+        if key not in params:
+            raise ValueError(f"protocol {name!r}: unknown parameter {key!r}{suggest(key, params)} "
+                             f"(parameters of {name}: {listed})")
+    try:  # the parameters' annotations checked too: a string where numbers belong is named, not a TypeError
+        return validate_call(PROTOCOLS[name], config=ConfigDict(allow_inf_nan=False))(**overrides)
+    except ValidationError as e:
+        raise ValueError(f"protocol {name!r}: {describe(e)} (parameters of {name}: {listed})") from None
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"protocol {name!r}: {e} (parameters of {name}: {listed})") from None

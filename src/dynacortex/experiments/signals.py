@@ -38,7 +38,7 @@ SIGNALS = ("mean", "ecog")
 class SignalConfig(BaseModel):
     """Which population signal ``response`` holds; the aperture applies to ``ecog`` only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     kind: Literal["mean", "ecog"] = "mean"
     center: tuple[float, float] = Field((0.5, 0.5), description="electrode position (row, column) in [0, 1]")

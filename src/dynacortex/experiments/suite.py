@@ -1,6 +1,6 @@
 """An experiment on a trained model: pick test images, run protocols, one zarr store per protocol.
 
-    model, cfg = load_trained("runs/demo/training-3e7d5981/checkpoints/last.ckpt")
+    model, cfg = load_trained("runs/demo/training-3e7d5981")   # dynacortex.training.load_trained
     images, labels, ids = test_images(cfg.data, per_class=10)
     run_experiments(model, images, labels, "runs/exp", protocols=["duration", "interval"], image_ids=ids)
 
@@ -16,26 +16,14 @@ from typing import Any, Optional, Sequence
 import torch
 from torch import Tensor
 
-from ..models import AreaNetwork, create_model
-from ..training import DataConfig, TrainConfig, load_checkpoint
+from ..models import AreaNetwork
+from ..training import DataConfig
+from ..training.load import load_trained
 from .protocols import Protocol, get_protocol, list_protocols
 from .runner import run_protocol
 from .signals import SignalConfig
 
 __all__ = ["load_trained", "test_images", "run_experiments"]
-
-
-def load_trained(checkpoint: "str | Path") -> tuple[AreaNetwork, TrainConfig]:
-    """The model (eval mode, weights loaded) and training config of a dynacortex training checkpoint."""
-    ckpt = load_checkpoint(checkpoint)
-    try:
-        cfg = TrainConfig.model_validate(ckpt["hyper_parameters"]["config"])
-        state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
-    except KeyError as e:
-        raise ValueError(f"checkpoint: {checkpoint} is not a dynacortex training checkpoint (no {e})") from e
-    model = create_model(cfg.model.name, **cfg.model.kwargs)
-    model.load_state_dict(state)
-    return model.eval(), cfg
 
 
 def test_images(data: DataConfig, per_class: int = 10, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:

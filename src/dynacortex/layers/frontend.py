@@ -19,7 +19,7 @@ __all__ = ["FrontEnd", "FrontEndConfig"]
 class FrontEndConfig(BaseModel):
     """Parameters of :class:`FrontEnd` (ms)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     tau: float = Field(5.0, gt=0, description="time constant of the relay stage (ms)")
     delay: float = Field(40.0, ge=0, description="transport delay to the first cortical area (ms)")

@@ -36,7 +36,7 @@ __all__ = ["AdaptationConfig", "NormalizationConfig", "Mechanisms"]
 class AdaptationConfig(BaseModel):
     """Slow subtractive adaptation ``tau_a da/dt = -a + r``, input ``I - strength * a``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     tau: float = Field(200.0, gt=0, description="tau_a (ms)")
     strength: float = Field(0.5, ge=0, description="g: input subtracted per unit of adaptation")
@@ -45,7 +45,7 @@ class AdaptationConfig(BaseModel):
 class NormalizationConfig(BaseModel):
     """Delayed divisive normalization ``r_target = Phi(.) / (1 + N / sigma)``, ``tau_N dN/dt = -N + mean_c r``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     tau: float = Field(80.0, gt=0, description="tau_N: time constant of the pool (ms)")
     sigma: float = Field(0.1, gt=0, description="semi-saturation: the pool level that halves the response")

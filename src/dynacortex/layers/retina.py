@@ -47,7 +47,7 @@ __all__ = ["Retina", "RetinaConfig", "gaussian_blur"]
 class RetinaConfig(BaseModel):
     """Parameters of :class:`Retina` (sizes in degrees, times in ms); unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     pixels_per_degree: float = Field(8.0, gt=0, description="image pixels per degree of visual angle")
     sigma_center: float = Field(0.1, gt=0, description="centre Gaussian SD (deg)")

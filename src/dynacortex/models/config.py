@@ -14,12 +14,13 @@ from ..dynamics import list_solvers
 from ..layers import Retina, RetinaConfig, list_activations
 from ..layers.frontend import FrontEnd, FrontEndConfig
 from ..layers.mechanisms import AdaptationConfig, NormalizationConfig
+from .step_limits import check_step
 
 __all__ = ["NetworkConfig", "area_taus", "check_channels"]
 
 
 class NetworkConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     num_classes: int = Field(10, ge=1)
     in_channels: int = Field(3, ge=1)
@@ -65,6 +66,13 @@ class NetworkConfig(BaseModel):
         if v not in list_solvers():
             raise ValueError(f"unknown solver {v!r}; allowed values are {list_solvers()}")
         return v
+
+    @model_validator(mode="after")
+    def _step(self) -> "NetworkConfig":
+        """dt against the smallest tau: refused beyond the solver's stability limit, a warning beyond
+        its accuracy limit (:mod:`.step_limits`); checked here so that a config fails before any work."""
+        check_step(self.dt, min(self.tau) if isinstance(self.tau, tuple) else self.tau, self.solver, self.allow_unstable)
+        return self
 
     @property
     def stem_in_channels(self) -> int:

@@ -37,6 +37,7 @@ from ..layers.gain import advance_gain_estimates
 from .carry import Carry
 from .checkpointing import parse_checkpoint_dtype, run_checkpointed
 from .field import NetworkField, Observer, StabilityError
+from .step_limits import check_step
 
 __all__ = ["AreaNetwork", "Carry", "StabilityError"]
 
@@ -171,18 +172,10 @@ class AreaNetwork(nn.Module):
         self._check_step()
 
     def _check_step(self) -> None:
-        limit = self._solver.leak_stability
-        if self.allow_unstable or limit == float("inf"):
-            return
-        for area in self.areas:
-            tau = area.tau
-            tau_min = float(tau) if isinstance(tau, float) else float(tau.detach().min())
-            if self._dt / tau_min > limit:
-                raise ValueError(
-                    f"dt: dt/tau = {self._dt / tau_min:.3g} in area {area.name} exceeds the stability "
-                    f"limit {limit:g} of solver {self._solver.name!r}; use a smaller dt, "
-                    "solver='exp_euler', or allow_unstable=True"
-                )
+        """dt against the smallest tau of any area (the limits and messages: :mod:`.step_limits`)."""
+        taus = {a.name: float(a.tau) if isinstance(a.tau, float) else float(a.tau.detach().min()) for a in self.areas}
+        name = min(taus, key=taus.__getitem__)
+        check_step(self._dt, taus[name], self._solver, self.allow_unstable, f" in area {name}")
 
     # -- simulation ------------------------------------------------------------------------------
     def _frames(self, x: Tensor, n_steps: Optional[int]) -> tuple[Tensor, int]:
@@ -197,6 +190,9 @@ class AreaNetwork(nn.Module):
             frames, n_steps = x, x.shape[1]
         else:
             raise ValueError(f"x: expected shape (B, T, C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
+        if not frames.is_floating_point():
+            raise ValueError(f"x: expected floating-point images, got {x.dtype}; convert uint8 images with "
+                             "x.float() / 255 and normalise them as in training (mean gray = 0)")
         if frames.shape[2] != self.in_channels:
             raise ValueError(f"x: expected {self.in_channels} channels, got {frames.shape[2]} (shape {tuple(x.shape)})")
         if n_steps < 1:

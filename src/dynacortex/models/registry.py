@@ -11,10 +11,12 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from torch import nn
 
-__all__ = ["register_model", "create_model", "list_models", "model_info", "ModelEntry"]
+from ..validation import ConfigError, describe
+
+__all__ = ["register_model", "create_model", "model_config", "list_models", "model_info", "ModelEntry"]
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,18 @@ def list_models(pattern: Optional[str] = None) -> list[str]:
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
     """Build the registered model ``name``; keyword arguments are validated config fields."""
+    return _entry(name).build(model_config(name, **kwargs))
+
+
+def model_config(name: str, **kwargs: Any) -> BaseModel:
+    """The validated config ``create_model(name, **kwargs)`` builds from (registry defaults filled in);
+    a bad field raises :class:`~dynacortex.validation.ConfigError` naming it."""
     entry = _entry(name)
-    config = entry.config(**{**entry.defaults, **kwargs})
-    return entry.build(config)
+    data = {**entry.defaults, **kwargs}
+    try:
+        return entry.config(**data)
+    except ValidationError as e:
+        raise ConfigError(describe(e, entry.config, data, root=name)) from None
 
 
 def model_info(name: str) -> dict[str, Any]:

@@ -19,19 +19,20 @@ from ..models.registry import _entry
 from ..runs import run_folder
 from .presentation import PresentationConfig, ReadoutConfig
 
-__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "TrainConfig"]
+__all__ = ["ModelSpec", "DataConfig", "LossConfig", "OptimConfig", "TrainerConfig", "StartFrom", "TrainConfig"]
 
 
 class ModelSpec(BaseModel):
     """A registered model's name and its config fields (validated against the model's own config)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     name: str = "dyrcnnx4"
 
     @model_validator(mode="after")
     def _validate_fields(self) -> "ModelSpec":
-        _entry(self.name).config(**self.kwargs)  # raises naming the bad field
+        entry = _entry(self.name)
+        entry.config(**{**entry.defaults, **self.kwargs})  # as create_model does; pydantic nests its errors under model.
         return self
 
     @property
@@ -50,7 +51,7 @@ class ModelSpec(BaseModel):
 
 
 class DataConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: Literal["digits", "shapes", "cifar10", "cifar100", "folder"] = "digits"
     root: Optional[Path] = Field(None, description="folder of the data on disk (cifar*, folder)")
@@ -73,7 +74,7 @@ class LossConfig(ReadoutConfig):
 
 
 class OptimConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     optimizer: Literal["adam", "adamw", "sgd"] = "adamw"
     lr: float = Field(3e-3, gt=0)
@@ -83,7 +84,7 @@ class OptimConfig(BaseModel):
 
 
 class TrainerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_epochs: int = Field(10, ge=1)
     precision: Literal["32", "bf16-mixed", "16-mixed"] = "32"
@@ -101,6 +102,8 @@ class TrainerConfig(BaseModel):
     progress_bar: bool = True
     log_every_n_steps: int = Field(10, ge=1)
     limit_train_batches: Optional[int] = Field(None, ge=1)
+    save_every_n_steps: Optional[int] = Field(
+        None, ge=1, description="also save checkpoints/last.ckpt every n optimizer steps (it is saved every epoch)")
 
     @field_validator("precision", mode="before")
     @classmethod
@@ -114,10 +117,20 @@ class TrainerConfig(BaseModel):
         return self
 
 
+class StartFrom(BaseModel):
+    """The trained run whose weights a run starts from (``dynacortex train CONFIG --from RUN_DIR``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    run: str = Field(description="its run folder (where it lies: not part of this run's identity)")
+    config_hash: str = Field(pattern=r"^[0-9a-f]{8}$", description="the hash of its resolved config")
+    global_step: int = Field(ge=0, description="the optimizer step of the checkpoint the weights come from")
+
+
 class TrainConfig(BaseModel):
     """Everything a training run needs; stored resolved in the run folder."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = "run"
     out_dir: Path = Path("runs")
@@ -128,11 +141,16 @@ class TrainConfig(BaseModel):
     loss: LossConfig = LossConfig()
     optim: OptimConfig = OptimConfig()
     trainer: TrainerConfig = TrainerConfig()
+    start_from: Optional[StartFrom] = Field(None, description="set by --from: the run whose weights this one starts from")
 
     def resolved(self) -> dict[str, Any]:
         """The whole config as plain data with every default filled in (the model's too): what
-        ``config.yaml`` in the run folder holds and what the run folder's hash is computed from."""
-        return {**self.model_dump(mode="json"), "model": self.model.resolved()}
+        ``config.yaml`` in the run folder holds and what the run folder's hash is computed from
+        (``start_from`` only when set, so that runs from scratch keep their hashes)."""
+        data = {**self.model_dump(mode="json"), "model": self.model.resolved()}
+        if self.start_from is None:
+            data.pop("start_from")
+        return data
 
     @property
     def run_dir(self) -> Path:

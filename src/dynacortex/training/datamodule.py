@@ -4,7 +4,8 @@ Batches are converted to float, augmented (training, when ``augment``: random cr
 padding scaled to the image size, horizontal flip) and normalised per channel with the training
 set's mean and standard deviation, so a blank (mean gray) frame is 0. The training order depends only
 on ``(seed, epoch)`` and augmentation only on ``(seed, epoch, batch)``: a run resumed at an epoch
-boundary replays exactly what the uninterrupted run would have seen.
+boundary, or mid-epoch from a step checkpoint (the training loader is a :class:`.ResumableLoader`),
+replays exactly what the uninterrupted run would have seen.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..data.catalog import load_dataset
 from ..data.tensor_dataset import EpochShuffleSampler, ImageTensorDataset
 from ..data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToFloat
 from .config import DataConfig
+from .resumable import ResumableLoader
 
 __all__ = ["ImageDataModule"]
 
@@ -51,7 +53,7 @@ class ImageDataModule(L.LightningDataModule):
         assert self.train_set is not None
         world, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
         sampler = EpochShuffleSampler(len(self.train_set), seed=self.seed, num_replicas=world, rank=rank)
-        return self._loader(self.train_set, self.cfg.batch_size, sampler)
+        return ResumableLoader(self.train_set, self.cfg.batch_size, sampler, **self._loader_options())
 
     def val_dataloader(self) -> DataLoader:
         return self.test_dataloader()
@@ -60,10 +62,12 @@ class ImageDataModule(L.LightningDataModule):
         assert self.test_set is not None
         return self._loader(self.test_set, self.cfg.eval_batch_size, None)
 
-    def _loader(self, dataset: ImageTensorDataset, batch_size: int, sampler: Any) -> DataLoader:
+    def _loader_options(self) -> dict[str, Any]:
         w = self.cfg.num_workers
-        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, num_workers=w,
-                          persistent_workers=w > 0, pin_memory=torch.cuda.is_available())
+        return dict(num_workers=w, persistent_workers=w > 0, pin_memory=torch.cuda.is_available())
+
+    def _loader(self, dataset: ImageTensorDataset, batch_size: int, sampler: Any) -> DataLoader:
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, **self._loader_options())
 
     def on_after_batch_transfer(self, batch: tuple[Tensor, Tensor], dataloader_idx: int) -> tuple[Tensor, Tensor]:
         images, labels = batch

@@ -26,7 +26,7 @@ __all__ = ["PresentationConfig", "ReadoutConfig", "Trial", "make_trial", "presen
 class PresentationConfig(BaseModel):
     """Trial timing (ms). ``random_idle_ms`` / ``random_stimulus_ms``: ranges sampled per training batch."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     idle_ms: float = Field(0.0, ge=0)
     stimulus_ms: float = Field(20.0, gt=0)
@@ -52,7 +52,7 @@ class PresentationConfig(BaseModel):
 
 
 class ReadoutConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     readout: Literal["all", "last", "after"] = "last"
     last_k: int = Field(3, ge=1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .common import TaskResult
 
-__all__ = ["TASKS", "TaskResult", "task_entry", "run_task"]
+__all__ = ["TASKS", "TaskResult", "task_entry", "task_config", "train_task", "run_task"]
 
 TASKS = ("hopf", "wta", "xor", "parity")
 
@@ -31,7 +31,22 @@ def task_entry(name: str) -> tuple[type[BaseModel], Callable[..., tuple[TaskResu
     raise ValueError(f"task: unknown task {name!r}; allowed values are {list(TASKS)}")
 
 
+def task_config(name: str, overrides: dict[str, Any]) -> BaseModel:
+    """The task's config from ``overrides``; a bad field raises a ``ConfigError`` naming it."""
+    from ...validation import ConfigError, describe
+
+    config_cls, _ = task_entry(name)
+    try:
+        return config_cls(**overrides)
+    except ValidationError as e:
+        raise ConfigError(describe(e, config_cls, overrides)) from None
+
+
+def train_task(name: str, config: BaseModel, out: Path | None, progress: bool = True) -> TaskResult:
+    """Train task ``name`` with its validated ``config``; results in ``OUT/<name>-<hash>`` (see ``task_folder``)."""
+    return task_entry(name)[1](config, out, progress)[0]
+
+
 def run_task(name: str, out: Path | None, overrides: dict[str, Any], progress: bool = True) -> TaskResult:
     """Validate ``overrides`` against the task's config and train."""
-    config_cls, train = task_entry(name)
-    return train(config_cls(**overrides), out, progress)[0]
+    return train_task(name, task_config(name, overrides), out, progress)

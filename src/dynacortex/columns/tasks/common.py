@@ -13,7 +13,7 @@ import torch
 from pydantic import BaseModel
 from torch import nn
 
-__all__ = ["TaskResult", "fit", "save_result", "seeded", "run_rates"]
+__all__ = ["TaskResult", "fit", "task_folder", "save_result", "seeded", "run_rates"]
 
 
 @dataclass
@@ -49,14 +49,24 @@ def fit(step: Callable[[int], float], n_steps: int, desc: str, progress: bool = 
     return losses, time.perf_counter() - start
 
 
+def task_folder(out: "str | Path", task: str, config: BaseModel) -> Path:
+    """``OUT/<task>-<hash of the config>``: as training runs (:mod:`dynacortex.runs`), another config (steps,
+    seed, any field) gets another folder, so a run never overwrites a different one."""
+    from ...runs import run_folder
+
+    return run_folder(out, task, config.model_dump(mode="json"))
+
+
 def save_result(result: TaskResult, model: nn.Module, config: BaseModel, out: Path, figure: Any) -> TaskResult:
-    """Write ``OUT/<task>/model.pt`` (state dict + config), ``metrics.json`` and ``<task>.png/.svg``,
-    each atomically; return the result with the file paths filled in."""
+    """Write, in :func:`task_folder`, ``config.yaml`` and ``environment.json``, ``model.pt`` (state dict
+    + config), ``metrics.json`` and ``<task>.png/.svg``, each atomically; return the result with the file
+    paths filled in."""
     from ...figures import save_figure
     from ...files import atomic_open, write_atomic
+    from ...runs import write_run_files
 
-    folder = Path(out) / result.task
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = task_folder(out, result.task, config)
+    write_run_files(folder, config.model_dump(mode="json"), getattr(config, "seed", None))
     model_path, metrics_path = folder / "model.pt", folder / "metrics.json"
     with atomic_open(model_path) as f:
         torch.save({"task": result.task, "config": config.model_dump(mode="json"),

@@ -34,7 +34,7 @@ __all__ = ["HopfConfig", "HopfNormalForm", "HopfMLP", "train_hopf"]
 
 
 class HopfConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     steps: int = Field(400, ge=1, description="optimizer steps")
     n_trajectories: int = Field(512, ge=1, description="training set size (drawn once)")
     batch_size: int = Field(32, ge=1)

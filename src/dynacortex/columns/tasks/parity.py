@@ -33,7 +33,7 @@ THRESHOLD_HZ = 10.0
 
 
 class ParityConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     columns_per_area: list[int] = Field(default_factory=lambda: [8, 4, 1])
     steps: int = Field(200, ge=1)
     lr: float = Field(0.1, gt=0, description="Adam step (reference 0.1)")

@@ -32,7 +32,7 @@ TEST_INPUTS_HZ = torch.tensor([[20.0, 35.0], [35.0, 20.0]], dtype=torch.float64)
 
 
 class WtaConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     steps: int = Field(40, ge=1, description="optimizer steps")
     batch_size: int = Field(8, ge=1, description="input pairs per step")
     n_pairs: int = Field(128, ge=1, description="training set of input pairs (targets simulated once)")

@@ -29,7 +29,7 @@ THRESHOLD_HZ = 0.625
 
 
 class XorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     steps: int = Field(60, ge=1, description="optimizer steps (each on all four inputs)")
     lr: float = Field(0.5, gt=0, description="Adam step on input weights; A,B->C weights use 10x")
     pre_s: float = Field(0.1, gt=0, description="no-input phase (s); reference 0.5")
