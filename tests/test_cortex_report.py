@@ -17,7 +17,10 @@ TINY = dict(in_channels=1, channels=(2, 2, 3, 3), dt=5.0, solver="exp_euler", ta
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    dc.flush_denormals()
+    from dynacortex.dynamics import denormals_flushed, flush_denormals
+
+    before = denormals_flushed()  # a module fixture runs outside conftest's per-test restore
+    flush_denormals()
     out = tmp_path_factory.mktemp("cortex")
     torch.manual_seed(0)
     images, labels = torch.randn(2, 1, 8, 8), torch.tensor([0, 1])
@@ -30,6 +33,7 @@ def report(tmp_path_factory):
     for label, model in models.items():
         run_experiments(model.eval(), images, labels, out / label, ["duration", "contrast", "interval"], progress=False)
     page = write_cortex_report(out, model=out / "model", twin=out / "twin", dn=out / "dn", accuracy=0.9, chance=0.5)
+    flush_denormals(before)
     return out, page
 
 

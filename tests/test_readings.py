@@ -97,3 +97,16 @@ def test_every_reference_cites_a_source_and_maps_the_areas():
     assert reference("r_double", "DN") is None
     assert cortex_reference(["V1"], ["onset_latency_ms", "fwhm_ms"]) == {"V1": {"onset_latency_ms": [50.0, 70.0],
                                                                                "fwhm_ms": None}}
+
+
+def test_the_docs_reference_table_is_the_shipped_file():
+    from pathlib import Path
+    import re
+
+    page = (Path(__file__).parents[1] / "docs" / "cortical_time.md").read_text()
+    rows = re.findall(r"^\| (\w+) \| (\w+) \| ([0-9.]+)-([0-9.]+) \| (\w+) \|", page, flags=re.M)
+    assert len(rows) >= 10
+    metrics = load_reference()["metrics"]
+    for metric, group, lo, hi, status in rows:
+        entry = metrics[metric][group]
+        assert entry["range"] == [float(lo), float(hi)] and entry["status"] == status, (metric, group)

@@ -53,6 +53,18 @@ def test_dry_run_plans_the_sweep_with_the_cli_run_folders(tmp_path):
         assert TrainConfig.from_yaml(config, sets).run_dir.name in planned
 
 
+def test_default_plan_reads_three_seeds_of_the_model_and_its_twin_against_human_numbers(tmp_path):
+    done = snakemake(tmp_path, "-n", "-p")
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout + done.stderr
+    assert job_counts(out)["train"] == 6 and job_counts(out)["cortex"] == 1
+    cortex = [c for c in re.findall(r"^Shell command: (.*)$", out, flags=re.M) if " experiment cortex " in c]
+    assert len(cortex) == 1 and cortex[0].count("--model ") == 3 and cortex[0].count("--twin ") == 3
+    assert all(f"cortical-s{s}" in cortex[0] and f"twin-s{s}" in cortex[0] for s in (0, 1, 2))
+    twin = [c for c in re.findall(r"^Shell command: (.*)$", out, flags=re.M) if " train " in c and "name=twin" in c]
+    assert all("model.recurrence=none" in c and "model.adaptation=null" in c for c in twin)
+
+
 @pytest.mark.slow  # another snakemake start-up (imports torch + lightning): ~20 s
 def test_a_bad_override_fails_the_plan_naming_the_field(tmp_path):
     done = snakemake(tmp_path, "-n", "--config", "train_set=[optim.lrr=1]")
@@ -73,8 +85,9 @@ def test_slurm_profile_requests_a_gpu_for_training(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_tiny_sweep_of_two_variants_runs_to_the_summary_figure(tmp_path):
-    """A real run on CPU: 2 recurrence types x 1 seed, tiny models (15+ minutes on a loaded 2-core machine)."""
+    """A real run on CPU: the model and its twin x 1 seed, tiny models, to the summary figure and the cortex report."""
     cfg = yaml.safe_load((WORKFLOW / "config.yaml").read_text())
+    cfg["seeds"] = [0]
     cfg["train_set"] = ["model.channels=[8, 8, 8, 8]", "data.image_size=8", "presentation.stimulus_ms=12",
                         "loss.readout_delay_ms=4", "trainer.max_epochs=1", "trainer.limit_train_batches=3",
                         "trainer.progress_bar=false"]
@@ -86,8 +99,14 @@ def test_tiny_sweep_of_two_variants_runs_to_the_summary_figure(tmp_path):
     assert done.returncode == 0, done.stderr[-5000:]
     out = tmp_path / "results" / "sweep"
     summary = json.loads((out / "summary" / "summary.json").read_text())
-    assert set(summary) == {"full", "none"}
-    assert all(0 <= v["test_accuracy"]["mean"] <= 1 for v in summary.values())
+    assert set(summary) == {"cortical", "twin"}
+    for variant, numbers in summary.items():  # the summary holds what each run's training measured
+        runs = [r for r in (out / "train").iterdir() if r.name.startswith(f"{variant}-s")]
+        accuracy = [json.loads((r / "metrics.json").read_text())["test_accuracy"] for r in runs]
+        assert numbers["test_accuracy"]["values"] == accuracy and len(accuracy) == 1
+    cortex = json.loads((out / "summary" / "cortex" / "metrics.json").read_text())
+    assert set(cortex["cortex_controls"]) == {"feedforward", "dn"} and "V1" in cortex["cortex_reference"]
+    assert "DN" in (out / "summary" / "cortex" / "report.html").read_text()
     assert (out / "summary" / "summary.svg").is_file() and (out / "summary" / "comparison.png").is_file()
     for run in (out / "train").iterdir():  # every run folder is named by the hash of the config it holds
         stored = TrainConfig.model_validate(yaml.safe_load((run / "config.yaml").read_text()))

@@ -1,4 +1,4 @@
-"""``dynacortex experiment run | report | compare``: in-silico experiments on a trained model.
+"""``dynacortex experiment run | report | compare | cortex``: in-silico experiments on a trained model.
 
 ``run`` checks everything (checkpoint, protocols and their parameters, signal) before it creates
 ``OUT``, then prints what it will simulate and an estimate of the time it takes, then runs.
@@ -115,3 +115,36 @@ def experiment_compare(
             raise FileNotFoundError(f"no metrics.json in {', '.join(missing)}; run `dynacortex experiment report "
                                     "FOLDER` on each first")
     typer.echo(f"comparison: {compare_experiments(pairs, out).resolve()}")
+
+
+@experiment_app.command("cortex", cls=Command)
+def experiment_cortex(
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder for report.html and metrics.json."),
+    model: List[Path] = typer.Option(..., "--model", exists=True, file_okay=False,
+                                     help="Recordings of the recurrent model (experiment run --out); repeat per seed."),
+    twin: Optional[List[Path]] = typer.Option(None, "--twin", exists=True, file_okay=False,
+                                              help="Recordings of its recurrence-free twin; repeat per seed."),
+    dn: bool = typer.Option(True, "--dn/--no-dn", help="Run the DN model on the same images beside them."),
+) -> None:
+    """Read the temporal phenomena of a model against human numbers, beside its twin and the DN model.
+
+    Several --model (and --twin) folders, one per seed, give mean +- SD; a phenomenon is credited to the recurrent model only where it meets the human reference, the twin does not, and their paired difference exceeds 2 SD across seeds.
+
+    Example:
+
+      dynacortex experiment cortex runs/cortex --model runs/exp-s0 --model runs/exp-s1 --twin runs/twin-s0 --twin runs/twin-s1
+    """
+    from .experiments.cortex_report import write_cortex_report
+    from .experiments.report import load_recordings
+    from .experiments.suite import recorded_images, run_dn_control
+
+    with usage_errors():
+        first = load_recordings(model[0])
+        for folder in [*model[1:], *(twin or [])]:
+            load_recordings(folder)
+        dn_dir = None
+        if dn:
+            images, labels, ids = recorded_images(next(iter(first.values())))
+            dn_dir = out / "dn"
+            run_dn_control(images, labels, dn_dir, image_ids=ids)
+    typer.echo(f"report: {write_cortex_report(out, model=model, twin=twin or None, dn=dn_dir).resolve()}")

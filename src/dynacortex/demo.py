@@ -23,9 +23,9 @@ from typing import Any, Optional
 
 from .checkpoint_analysis import AnalyzeConfig, analyze_checkpoint
 from .experiments.cortex_report import write_cortex_report
-from .experiments.suite import run_experiments, test_images
+from .experiments.suite import run_dn_control, run_experiments, test_images
 from .figures import save_figure
-from .models import AreaNetwork, create_model
+from .models import AreaNetwork
 from .training import TrainConfig, train
 
 __all__ = ["run_demo", "demo_config", "twin_config", "TWIN"]
@@ -98,8 +98,7 @@ def run_demo(out_dir: "str | Path" = "runs", overrides: Optional[list[str]] = No
         attrs = {"model": cfg.model.model_dump(mode="json"), "data": cfg.data.model_dump(mode="json")}
         protocols = GROEN + (["response"] if label == "model" else [])
         run_experiments(model, images, labels, folder / label, protocols, image_ids=ids, attrs=attrs)
-    dn = create_model("dn", in_channels=images.shape[1], contrast_unit=float(images.abs().mean()))
-    run_experiments(dn, images, labels, folder / "dn", GROEN, image_ids=ids, attrs={"model": {"name": "dn"}})
+    run_dn_control(images, labels, folder / "dn", image_ids=ids)
     analysis = analyze_checkpoint(cfgs["model"].run_dir / "checkpoints" / "last.ckpt", folder, AnalyzeConfig())
     figures = [("Leading Jacobian eigenvalues at the fixed point of two test digits", folder / "eigenvalues.png"),
                ("Accuracy under Gaussian input noise: the recurrent model vs its feedforward counterpart",

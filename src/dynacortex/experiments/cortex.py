@@ -17,7 +17,8 @@ baseline instead, which scales ``d`` and leaves every ratio below unchanged).
   samples at 512 Hz).
 - ``contrast_ttp_shift_ms``: time to peak (argmax of the unsmoothed ``d`` over ``50 < t < 1000`` ms, as in
   ``tde_mkFigure4``) at the lowest minus at the highest contrast. Null unless both responses are transient
-  (peak >= 1.1 x the mean over the last 50 ms of the stimulus) and the shift exceeds 2 dt.
+  (peak >= 1.1 x the mean over the last 50 ms of the stimulus), both peaks fall during the stimulus (not an
+  offset response) and the shift exceeds 2 dt.
 - ``isi_suppression`` and ``recovery_longest_gap``: from the recovery ratio of ``tde_computeISIrecovery``
   with the 'max' metric and a 300 ms window: the first-pulse response is the mean, at each time, of the
   single-pulse trial and of every two-pulse trial before its second onset; it is subtracted from each
@@ -84,7 +85,12 @@ def contrast_ttp_shift(t: np.ndarray, d_low: np.ndarray, d_high: np.ndarray, sti
         if not peak >= 1.1 * sustained:
             return None, (f"no transient at the {name} contrast (peak {peak:.3g} < 1.1 x sustained {sustained:.3g}): "
                           "the time to peak is the end of a plateau")
-    shift = ttp_window(t, d_low) - ttp_window(t, d_high)
+    peaks = {name: ttp_window(t, d) for name, d in (("lowest", d_low), ("highest", d_high))}
+    for name, ttp in peaks.items():
+        if ttp > stimulus_ms:
+            return None, (f"the largest response at the {name} contrast follows the stimulus's offset ({ttp:.3g} ms): "
+                          "an offset response, not the onset's peak")
+    shift = peaks["lowest"] - peaks["highest"]
     if not abs(shift) > 2 * dt:
         return None, f"shift {shift:.3g} ms is within 2 dt ({2 * dt:g} ms): below the time resolution"
     return shift, ""

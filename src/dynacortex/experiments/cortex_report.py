@@ -121,9 +121,10 @@ def write_cortex_report(out: "str | Path", model: Folders, twin: Optional[Folder
         metrics["cortex_seeds"] = {"model": [m["cortex"] for m in model_m], "feedforward": [m["cortex"] for m in twin_m]}
     write_atomic(out / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     dn_values = None if dn_m is None else dn_m["cortex"]["DN"]
-    table = verdicts([m["cortex"] for m in model_m], [m["cortex"] for m in twin_m], dn_values)
+    reasons = model_m[0].get("cortex_null_reasons", {})
+    table = verdicts([m["cortex"] for m in model_m], [m["cortex"] for m in twin_m], dn_values, reasons=reasons)
     readings = cortex_readings([m["cortex"] for m in model_m], [m["cortex"] for m in twin_m], dn_values,
-                               accuracy, chance)
+                               accuracy, chance, reasons)
     figs = list(figures)
     overlay = _overlay({"model": model_recs[0], **({"twin": twin_recs[0]} if twin_recs else {}),
                         **({"DN": dn_recs} if dn_recs is not None else {})}, areas, out / "cortex_overlay.png")

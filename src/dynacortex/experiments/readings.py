@@ -19,7 +19,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .cortex import CORTEX_METRICS
-from .reference import cite, reference
+from .reference import area_group, cite, entry_key, reference
 
 __all__ = ["Verdict", "cortex_readings", "verdicts", "fmt"]
 
@@ -38,11 +38,14 @@ LABELS = {
 
 
 def fmt(v: Optional[float], sd: Optional[float] = None) -> str:
-    """3 significant digits (no float noise), ``n/a`` for None, ``mean +- sd`` with an SD."""
+    """3 significant digits, whole numbers from 100 on, 0 below 5e-4 (these metrics are ratios and ms: smaller is
+    float noise); ``n/a`` for None, ``mean +- sd`` with an SD."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    text = f"{v:.3g}"
-    return text if sd is None else f"{text} +- {sd:.2g}"
+
+    def one(x: float) -> str:
+        return "0" if abs(x) < 5e-4 else f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    return one(v) if sd is None else f"{one(v)} +- {one(sd)}"
 
 
 def _stats(runs: Sequence[Metrics], area: str, metric: str) -> tuple[Optional[float], Optional[float], list[float]]:
@@ -61,8 +64,8 @@ class Verdict:
     """One (metric, area) comparison: model (mean, SD), twin, DN, reference entry, and the conclusion."""
 
     def __init__(self, metric: str, area: str, model: Sequence[Metrics], twin: Sequence[Metrics],
-                 dn: Optional[dict[str, Optional[float]]]):
-        self.metric, self.area = metric, area
+                 dn: Optional[dict[str, Optional[float]]], reason: str = ""):
+        self.metric, self.area, self.reason = metric, area, reason
         self.ref = reference(metric, area)
         self.value, self.sd, mv = _stats(model, area, metric)
         self.twin, self.twin_sd, tv = _stats(twin, area, metric)
@@ -95,7 +98,7 @@ class Verdict:
         if self.ref is None or self.ref.get("range") is None:
             return ""
         if self.value is None:
-            return "not measured"
+            return "not measured" + (f": {self.reason}" if self.reason else "")
         inside = ("meets the target" if self.target else "in the human range") if self.meets else \
                  ("misses the target" if self.target else "outside the human range")
         if not self.meets:
@@ -108,26 +111,30 @@ class Verdict:
 
 
 def verdicts(model: Sequence[Metrics], twin: Sequence[Metrics] = (), dn: Optional[dict[str, Any]] = None,
-             metrics: Sequence[str] = CORTEX_METRICS) -> dict[str, list[Verdict]]:
-    """``{metric: [Verdict per area]}`` (areas in the model's order)."""
+             metrics: Sequence[str] = CORTEX_METRICS, reasons: Optional[dict[str, dict[str, str]]] = None
+             ) -> dict[str, list[Verdict]]:
+    """``{metric: [Verdict per area]}`` (areas in the model's order; where some map to human area groups, only
+    those)."""
     areas = list(model[0])
-    return {m: [Verdict(m, a, model, twin, dn) for a in areas] for m in metrics}
+    mapped = [a for a in areas if area_group(a) is not None]
+    areas = mapped or areas  # input stages (front-end, retina) have no human counterpart
+    why = reasons or {}
+    return {m: [Verdict(m, a, model, twin, dn, why.get(a, {}).get(m, "")) for a in areas] for m in metrics}
 
 
 def _reference_text(vs: list[Verdict]) -> str:
-    seen: dict[str, str] = {}
-    for v in vs:
-        if v.ref is None:
-            continue
-        rng = v.ref.get("range")
-        text = "direction only" if rng is None else f"{fmt(rng[0])}-{fmt(rng[1])}"
-        seen.setdefault(text, v.area)
-    if not seen or all(v.ref is None for v in vs):
+    """E.g. ``human early 0.64-0.69, later 0.5-0.61; Zhou et al. 2018`` from the areas' reference entries."""
+    used = [v for v in vs if v.ref is not None]
+    if not used:
         return "no human reference"
-    ref = next(v.ref for v in vs if v.ref is not None)
-    kind = "target" if ref.get("status") == "target" else "human"
-    ranges = ", ".join(f"{text} ({area}...)" if len(seen) > 1 else text for text, area in seen.items())
-    return f"{kind} {ranges}; {cite(ref['source'])}"
+    ranges: dict[str, str] = {}
+    for v in used:
+        rng = v.ref.get("range")  # type: ignore[union-attr]
+        ranges.setdefault(entry_key(v.metric, v.area), "direction only" if rng is None else f"{fmt(rng[0])}-{fmt(rng[1])}")
+    kind = "target" if used[0].target else "human"
+    keys = dict.fromkeys(k.strip() for v in used for k in v.ref["source"].split(","))  # type: ignore[index]
+    sources = cite(",".join(keys))
+    return f"{kind} " + ", ".join(r if k == "all" else f"{k} {r}" for k, r in ranges.items()) + f"; {sources}"
 
 
 def _direction(metric: str, vs: list[Verdict]) -> str:
@@ -156,7 +163,8 @@ def _direction(metric: str, vs: list[Verdict]) -> str:
 
 
 def cortex_readings(model: Sequence[Metrics], twin: Sequence[Metrics] = (), dn: Optional[dict[str, Any]] = None,
-                    accuracy: Optional[float] = None, chance: Optional[float] = None) -> list[str]:
+                    accuracy: Optional[float] = None, chance: Optional[float] = None,
+                    reasons: Optional[dict[str, dict[str, str]]] = None) -> list[str]:
     """One sentence per metric, then which reference points the recurrent model meets and the twin does not."""
     out = []
     near_chance = accuracy is not None and chance is not None and accuracy < chance + 0.1
@@ -164,7 +172,7 @@ def cortex_readings(model: Sequence[Metrics], twin: Sequence[Metrics] = (), dn: 
         out.append(f"The model is near chance (accuracy {fmt(accuracy)}, chance {fmt(chance)}): its values are "
                    "reported, and no conclusion about cortex is drawn from them.")
     seeds = f" (mean +- SD over {len(model)} seeds)" if len(model) > 1 else ""
-    table = verdicts(model, twin, dn)
+    table = verdicts(model, twin, dn, reasons=reasons)
     for metric, vs in table.items():
         cells = []
         for v in vs:

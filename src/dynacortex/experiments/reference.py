@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import yaml
 
-__all__ = ["load_reference", "area_group", "reference", "cortex_reference", "cite"]
+__all__ = ["load_reference", "area_group", "reference", "entry_key", "cortex_reference", "cite"]
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +35,13 @@ def reference(metric: str, area: str) -> Optional[dict[str, Any]]:
     group = area_group(area)
     if entries is None or group is None:
         return None
-    return entries.get(group, entries.get("all"))
+    return entries.get(entry_key(metric, area))
+
+
+def entry_key(metric: str, area: str) -> str:
+    """The key of the entry :func:`reference` uses for ``metric`` in ``area``: the area's group, or ``all``."""
+    group = area_group(area)
+    return group if group is not None and group in load_reference()["metrics"].get(metric, {}) else "all"
 
 
 def cortex_reference(areas: list[str], metrics: list[str]) -> dict[str, dict[str, Optional[list[float]]]]:
@@ -50,8 +56,5 @@ def cortex_reference(areas: list[str], metrics: list[str]) -> dict[str, dict[str
 
 def cite(keys: str) -> str:
     """Short citations for a comma-separated list of source keys, e.g. ``"Zhou et al. 2018"``."""
-    names = []
-    for key in (k.strip() for k in keys.split(",")):
-        author, year = key.rstrip("0123456789"), key[len(key.rstrip("0123456789")):]
-        names.append(f"{author.capitalize()} et al. {year}")
-    return "; ".join(names)
+    sources = load_reference()["sources"]
+    return "; ".join(sources[k.strip()]["short"] for k in keys.split(","))

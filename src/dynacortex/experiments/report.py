@@ -98,6 +98,7 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
                                       " - the model had not settled during the idle time; lengthen idle_ms."))
     signals = sorted({str(ds.response.attrs.get("units", "")) for ds in recordings.values()})
     checks.append(f"Population signal: {'; '.join(signals)} (see dynacortex.experiments.signals).")
-    judged = cortex_readings([metrics["cortex"]]) if "cortex" in metrics else []
+    judged = (cortex_readings([metrics["cortex"]], reasons=metrics.get("cortex_null_reasons")) if "cortex" in metrics
+              else [])
     return write_report(folder / "report.html", title, scalars or {}, figs,
                         [*notes, *readings(metrics, chance), *judged, *checks], tables)

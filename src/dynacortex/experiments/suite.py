@@ -23,7 +23,7 @@ from .protocols import Protocol, get_protocol, list_protocols
 from .runner import run_protocol
 from .signals import SignalConfig
 
-__all__ = ["load_trained", "test_images", "run_experiments"]
+__all__ = ["load_trained", "test_images", "run_experiments", "recorded_images", "run_dn_control"]
 
 
 def test_images(data: DataConfig, per_class: int = 10, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
@@ -39,6 +39,31 @@ def test_images(data: DataConfig, per_class: int = 10, seed: int = 0) -> tuple[T
     y = dm.test_set.labels
     ids = torch.cat([torch.nonzero(y == c).flatten()[:per_class] for c in torch.unique(y)]).sort().values
     return dm.normalize(dm.test_set.images[ids]), y[ids], ids
+
+
+def recorded_images(ds: Any, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+    """The images a recording was made with: its ``data`` config (attrs) and image ids, normalised as in training."""
+    from ..training.datamodule import ImageDataModule
+
+    if "data" not in ds.attrs:
+        raise ValueError("recording: it does not say which data it used (no 'data' attribute); record it with "
+                         "`dynacortex experiment run` or run_experiments(..., attrs={'data': ...})")
+    dm = ImageDataModule(DataConfig.model_validate(ds.attrs["data"]), seed)
+    dm.setup()
+    assert dm.test_set is not None
+    ids = torch.as_tensor(ds.image.values).long()
+    return dm.normalize(dm.test_set.images[ids]), dm.test_set.labels[ids], ids
+
+
+def run_dn_control(images: Tensor, labels: Tensor, out: "str | Path", image_ids: Optional[Tensor] = None,
+                   protocols: Sequence[str] = ("duration", "contrast", "interval"), progress: bool = True) -> dict[str, Path]:
+    """The DN model (Groen et al.'s starting parameters, :mod:`dynacortex.models.dn`) through ``protocols`` on
+    ``images``: its contrast unit is their mean absolute value, so full contrast is 1."""
+    from ..models import create_model
+
+    dn = create_model("dn", in_channels=images.shape[1], contrast_unit=float(images.abs().mean()))
+    return run_experiments(dn, images, labels, out, list(protocols), image_ids=image_ids, progress=progress,
+                           attrs={"model": {"name": "dn"}})
 
 
 def run_experiments(model: AreaNetwork, images: Tensor, labels: Tensor, out: "str | Path",

@@ -79,9 +79,10 @@ class NetworkConfig(BaseModel):
         """Channels the model's stem receives: the stimulus's, or the retina's output channels."""
         return self.retina.out_channels(self.in_channels) if self.retina else self.in_channels
 
-    def mechanisms(self) -> dict:
-        """Keyword arguments of :class:`~dynacortex.layers.Area` for the mechanisms of this config."""
-        return dict(adaptation=self.adaptation, normalization=self.normalization)
+    def mechanisms(self, k: int, n: int) -> dict:
+        """Keyword arguments of :class:`~dynacortex.layers.Area` for the mechanisms of area ``k`` of ``n``."""
+        return dict(adaptation=self.adaptation.for_area(k, n) if self.adaptation else None,
+                    normalization=self.normalization.for_area(k, n) if self.normalization else None)
 
     def network_kwargs(self) -> dict:
         """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""

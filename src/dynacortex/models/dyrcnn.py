@@ -84,6 +84,9 @@ class DyRCNNConfig(NetworkConfig):
             if getattr(self, name) % 2 != 1:
                 raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
         area_taus(self.tau, AREA_NAMES)
+        for mech in (self.adaptation, self.normalization):
+            if mech is not None:
+                mech.for_area(0, len(AREA_NAMES))  # tuples must have one value per area
         if self.populations == "ei":
             if self.adaptation is not None or self.normalization is not None:
                 raise ValueError("adaptation/normalization: not available with populations='ei'")
@@ -115,9 +118,9 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
             recurrence_kernel_size=cfg.recurrence_kernel_size, local_kernel_size=cfg.local_kernel_size,
             t_recurrence=cfg.t_recurrence, operations=cfg.operations, recurrence_gain=cfg.recurrence_gain,
-            **cfg.mechanisms(),
+            **cfg.mechanisms(k, len(AREA_NAMES)),
         )
-        for name, ch, tau in zip(AREA_NAMES, c, taus)
+        for k, (name, ch, tau) in enumerate(zip(AREA_NAMES, c, taus))
     ]
 
     def pool() -> nn.Module:
