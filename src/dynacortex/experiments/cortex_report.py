@@ -52,35 +52,30 @@ def cortex_controls(twin: Optional[dict[str, Any]], dn: Optional[dict[str, Any]]
 
 
 def _overlay(recs: dict[str, dict[str, Any]], areas: list[str], path: Path) -> Optional[Path]:
-    """Rows: the 533 ms stimulus, two pulses 67 ms apart, the lowest and highest contrast."""
+    """Rows: the 533 ms stimulus, two pulses 67 ms apart, the lowest and highest contrast; each model's evoked
+    response resampled onto the first model's time axis (their steps may differ)."""
     picks = [("duration", "533ms", "533 ms"), ("interval", "67ms", "2 x 133 ms, gap 67"),
              ("contrast", "c0.0625", "contrast 6.25 %"), ("contrast", "c1", "contrast 100 %")]
-    rows, stim, t = [], [], None
+    rows, stim, axis = [], [], None
     for protocol, cond, title in picks:
-        if not all(protocol in r for r in recs.values()):
+        if not all(protocol in r and cond in [str(c) for c in r[protocol].condition.values] for r in recs.values()):
             continue
         curves = {}
         for label, r in recs.items():
             ds = r[protocol]
-            conds = [str(c) for c in ds.condition.values]
-            if cond not in conds:
-                break
-            tt, d = evoked(ds)
-            i = conds.index(cond)
-            keep = [list(map(str, ds.area.values)).index(a) for a in areas] if label != "DN" else \
-                [list(map(str, ds.area.values)).index("DN")] * len(areas)
-            t = tt if t is None or len(tt) < len(t) else t
-            curves[label] = (tt, d[i][:, keep], ds.contrast.values[i])
-        else:
-            n = min(len(c[0]) for c in curves.values())
-            rows.append((title, {k: v[1][:n] for k, v in curves.items()}))
-            stim.append(next(iter(curves.values()))[2][:n])
-            t = next(iter(curves.values()))[0][:n]
-    if not rows or t is None:
+            t, d = evoked(ds)
+            i = [str(c) for c in ds.condition.values].index(cond)
+            names = [str(a) for a in ds.area.values]
+            cols = [names.index("DN" if label == "DN" else a) for a in areas]
+            if axis is None:
+                axis = t
+            curves[label] = np.stack([np.interp(axis, t, d[i][:, k]) for k in cols], axis=1)
+            if len(stim) == len(rows):
+                stim.append(np.interp(axis, t, ds.contrast.values[i]))
+        rows.append((title, curves))
+    if not rows or axis is None:
         return None
-    n = min(len(s) for s in stim)  # the protocols differ in length: a common time axis
-    rows = [(title, {k: v[:n] for k, v in curves.items()}) for title, curves in rows]
-    return plots.plot_overlay(t[:n], rows, areas, path, [s[:n] for s in stim])
+    return plots.plot_overlay(axis, rows, areas, path, stim)
 
 
 def _table(table: dict[str, list[Any]]) -> Table:
@@ -126,8 +121,9 @@ def write_cortex_report(out: "str | Path", model: Folders, twin: Optional[Folder
     readings = cortex_readings([m["cortex"] for m in model_m], [m["cortex"] for m in twin_m], dn_values,
                                accuracy, chance, reasons)
     figs = list(figures)
+    judged = [v.area for v in next(iter(table.values()))]  # the areas compared with human numbers
     overlay = _overlay({"model": model_recs[0], **({"twin": twin_recs[0]} if twin_recs else {}),
-                        **({"DN": dn_recs} if dn_recs is not None else {})}, areas, out / "cortex_overlay.png")
+                        **({"DN": dn_recs} if dn_recs is not None else {})}, judged, out / "cortex_overlay.png")
     if overlay is not None:
         figs.append(("Evoked responses of the model, its recurrence-free twin and the DN model, each divided by its "
                      "peak per area (bars: stimulus on)", overlay))

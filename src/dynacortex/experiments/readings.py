@@ -156,9 +156,12 @@ def _direction(metric: str, vs: list[Verdict]) -> str:
         if len(got) < len(vals):
             return "recovery never reaches 80 % in some area."
         ratio = max(got) / min(got)
+        gaps = [v.twin for v in vs]
+        instant = bool(gaps) and all(g is not None and g <= min(got) / 4 for g in gaps)
         return (f"largest / smallest across areas {fmt(ratio)}: "
-                + ("the same order in every area, as in cortex (Groen et al. 2022)." if ratio <= 2 else
-                   "not the same order across areas (cortex: relatively invariant)."))
+                + ("about the same in every area, the direction Groen et al. (2022) report" if ratio <= 2 else
+                   "not the same order across areas (Groen et al. 2022: relatively invariant)")
+                + ("; the twin recovers at the shortest gap: no adaptation to recover from." if instant else "."))
     return ""
 
 
