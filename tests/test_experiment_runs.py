@@ -219,6 +219,9 @@ def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
     assert res.exit_code == 0, res.output
     assert set(json.loads((out / "metrics.json").read_text())) == {"latency_ms", "duration", "cortex",
                                                                    "cortex_null_reasons"}
+    page = (out / "report.html").read_text()
+    assert "Recorded from" in page and "last.ckpt" in page and "test accuracy" in page  # what was recorded
+    assert "near chance" in page  # a 2-batch model: values reported, no conclusion about cortex drawn
     bad = runner.invoke(app, [*common, "--protocol", "flicker"])
     assert bad.exit_code == 2 and "unknown protocol 'flicker'" in bad.output
 

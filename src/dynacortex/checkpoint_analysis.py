@@ -55,6 +55,9 @@ def _plot_eigenvalues(per_image: list[dict[str, Any]], path: Path) -> Path:
         ax.plot(rec["eigenvalues_real_per_ms"], rec["eigenvalues_imag_per_ms"], "o", ms=5, alpha=0.8,
                 label=f"test image {rec['image_id']} (class {rec['label']})")
     ax.axvline(0.0, color="0.4", lw=0.8, ls="--")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # few, readable tick labels whatever the range
     ax.set_xlabel("Re(lambda) (1/ms)")
     ax.set_ylabel("Im(lambda) (1/ms)")
     ax.set_title("Leading eigenvalues at the fixed point")

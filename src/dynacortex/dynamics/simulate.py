@@ -5,7 +5,8 @@ e.g. to set the stimulus frame held over ``[t_n, t_n + dt)``) and ``end_step(n, 
 the new state at ``t = t_{n+1}``, e.g. to commit it to a delay history and to read out), and
 ``breakpoints(t, t_next)``: times strictly inside the step where the solution is not smooth (e.g. where a
 delayed input change arrives); the step is then taken in pieces that end on them, so a high-order solver
-keeps its order, and ``substep(t, y)`` is called with the state at each of them.
+keeps its order, and ``substep(t, y)`` is called with the state at each of them; and ``perturb(t, y, dt)``,
+which returns the state after a step with a random increment added (state noise).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def integrate(system: Any, y0: State, *, solver: Solver, dt: float, n_steps: int
     end = getattr(system, "end_step", None)
     breaks = getattr(system, "breakpoints", None)
     substep = getattr(system, "substep", None)
+    perturb = getattr(system, "perturb", None)
     y = y0
     for n in range(n_steps):
         t = t0 + n * dt
@@ -39,6 +41,8 @@ def integrate(system: Any, y0: State, *, solver: Solver, dt: float, n_steps: int
             y = solver.step(system, s, y, t + dt - s)
         else:
             y = solver.step(system, t, y, dt)
+        if perturb is not None:
+            y = perturb(t + dt, y, dt)
         if end is not None:
             end(n, t0 + (n + 1) * dt, y)
     return y

@@ -75,12 +75,16 @@ def compare_experiments(folders: Mapping[str, "str | Path"], out: "str | Path") 
     write_atomic(out / "comparison.json", json.dumps(json_safe(numbers), indent=2))
     cols = [c for c in COLUMNS if any(c in row for rows in numbers.values() for row in rows.values())]
     areas = list(next(iter(numbers.values())))
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.6 * len(cols), 3.2), squeeze=False)
-    for ax, col in zip(axes[0], cols):
+    ncols = min(3, len(cols))  # at most 3 panels a row: readable titles
+    nrows = -(-len(cols) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)
+    for ax in axes.flat[len(cols):]:
+        ax.axis("off")
+    for ax, col in zip(axes.flat, cols):
         for i, (label, rows) in enumerate(numbers.items()):
             ax.plot(areas, [np.nan if rows[a].get(col) is None else rows[a][col] for a in areas], "o-",
                     color=f"C{i}", label=label)
-        ax.set_title(COLUMNS[col], fontsize=8)
+        ax.set_title(COLUMNS[col], fontsize=9)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     png = save_figure(fig, out / "comparison.png")

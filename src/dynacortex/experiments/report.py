@@ -71,6 +71,25 @@ def experiment_figures(recordings: dict[str, Any], metrics: dict[str, Any], fold
     return figs
 
 
+def _provenance(folder: Path) -> tuple[list[str], Optional[float], Optional[float]]:
+    """What was recorded (the checkpoint, model and its test accuracy, from ``provenance.json`` if any), and
+    the accuracy and chance level."""
+    path = folder / "provenance.json"
+    if not path.is_file():
+        return [], None, None
+    prov = json.loads(path.read_text())
+    model = prov.get("train_config", {}).get("model", {})
+    text = f"Recorded from {prov.get('checkpoint', 'an unknown checkpoint')} (model {model.get('name', '?')}"
+    run = Path(prov.get("run_folder", "")) / "metrics.json"
+    accuracy = chance = None
+    if run.is_file():
+        m = json.loads(run.read_text())
+        accuracy, chance = m.get("test_accuracy"), m.get("chance")
+        if accuracy is not None and chance is not None:
+            text += f"; test accuracy {accuracy:.3f}, chance {chance:.3f}"
+    return [text + ")."], accuracy, chance
+
+
 def write_experiment_report(folder: "str | Path", title: str = "dynacortex experiment",
                             notes: Sequence[str] = (), figures: Sequence[tuple[str, Path]] = (),
                             scalars: Optional[dict[str, Any]] = None) -> Path:
@@ -88,6 +107,8 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
     if "memory" in recordings and "label" in recordings["memory"].coords:
         chance = 1.0 / len(np.unique(recordings["memory"].label.values))
     figs = [*figures, *experiment_figures(recordings, metrics, folder, chance)]
+    recorded, accuracy, level = _provenance(folder)
+    notes = [*recorded, *notes]
     tables = [_summary_table(metrics)] if metrics else []
     checks = []
     if "response" in recordings:
@@ -98,7 +119,7 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
                                       " - the model had not settled during the idle time; lengthen idle_ms."))
     signals = sorted({str(ds.response.attrs.get("units", "")) for ds in recordings.values()})
     checks.append(f"Population signal: {'; '.join(signals)} (see dynacortex.experiments.signals).")
-    judged = (cortex_readings([metrics["cortex"]], reasons=metrics.get("cortex_null_reasons")) if "cortex" in metrics
-              else [])
+    judged = (cortex_readings([metrics["cortex"]], accuracy=accuracy, chance=level,
+                              reasons=metrics.get("cortex_null_reasons")) if "cortex" in metrics else [])
     return write_report(folder / "report.html", title, scalars or {}, figs,
                         [*notes, *readings(metrics, chance), *judged, *checks], tables)

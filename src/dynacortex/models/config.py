@@ -31,6 +31,8 @@ class NetworkConfig(BaseModel):
     t_recurrence: float = Field(0.0, ge=0, description="delay of the recurrence (ms)")
     solver: str = "euler"
     stability_check: bool = False
+    noise: Optional[Union[float, tuple[float, ...]]] = Field(
+        None, description="state noise sigma (rate units per sqrt(ms)), one or one per area; None: deterministic")
     allow_unstable: bool = False
     retina: Optional[RetinaConfig] = Field(None, description="a retina stage before the stem (None: none)")
     frontend: Optional[FrontEndConfig] = Field(None, description="a delayed relay before the stem: retina/LGN latency")
@@ -87,7 +89,7 @@ class NetworkConfig(BaseModel):
     def network_kwargs(self) -> dict:
         """Keyword arguments of :class:`~dynacortex.models.AreaNetwork` taken from this config."""
         return dict(in_channels=self.in_channels, dt=self.dt, solver=self.solver,
-                    stability_check=self.stability_check, allow_unstable=self.allow_unstable,
+                    stability_check=self.stability_check, allow_unstable=self.allow_unstable, noise=self.noise,
                     retina=(Retina(self.in_channels, self.retina) if self.retina else
                             FrontEnd(self.in_channels, self.frontend) if self.frontend else None),
                     delay_bounds=self.delay_bounds if self.learn_delays else None,

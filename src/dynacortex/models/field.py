@@ -33,6 +33,7 @@ from ..dynamics.history import VALUE, combine
 from ..layers import Area, Connection
 from .breakpoints import Breakpoints, frames_differ
 from .carry import Carry
+from .noise import StateNoise
 
 if TYPE_CHECKING:
     from .network import AreaNetwork
@@ -66,6 +67,7 @@ class NetworkField:
         self._rest_terms: dict[int, Tensor] = {}  # connection -> its term from the rest state, (1, C, H, W)
         self._commit_terms: dict[tuple, dict[int, Tensor]] = {}  # (operation, area, own, slope) -> commit -> term
         self.kinks: Optional[Breakpoints] = None  # where steps must end for a high-order solver (set below)
+        self.noise = None if net.noise is None else StateNoise(net.noise, self.areas, net.solver.name)
         self.begin_step(0, carry.t)
         self.logits: list[Tensor] = []
         delayed: dict[int, float] = {}
@@ -202,6 +204,10 @@ class NetworkField:
             self.stimulus[i] = frame
         self.history.set_slope(self(t, committed), left=True)  # type: ignore[union-attr]
         self.stimulus, self._committed = now, committed
+
+    def perturb(self, t: float, y: tuple[Tensor, ...], dt: float) -> tuple[Tensor, ...]:
+        """The state after a step of ``dt`` with the step's state noise added (none without noise)."""
+        return y if self.noise is None else self.noise(y, dt)
 
     def substep(self, t: float, y: tuple[Tensor, ...]) -> None:
         """Commit the state at a breakpoint inside a step (no readout, no observers)."""

@@ -55,6 +55,8 @@ class AreaNetwork(nn.Module):
         dt: step in ms. solver: a solver name or instance.
         stability_check: raise :class:`StabilityError` naming the area and time on NaN/Inf.
         allow_unstable: permit ``dt/tau`` beyond the explicit solver's stability limit.
+        noise: state noise ``sigma`` (rate units per sqrt(ms)), one value or one per area; ``None`` (default) for
+            none (see :mod:`dynacortex.models.noise`).
         retina: an optional first stage (:class:`~dynacortex.layers.Retina`): it receives the stimulus,
             and ``stem`` (and every stimulus path) then reads the retina's output after ``retina.delay`` ms.
         delay_bounds: ``(lo, hi)`` ms: every connection's delay becomes a learnable parameter in these bounds.
@@ -74,6 +76,7 @@ class AreaNetwork(nn.Module):
         solver: "str | Solver" = "euler",
         stability_check: bool = False,
         allow_unstable: bool = False,
+        noise: "float | Sequence[float] | None" = None,
         stimulus_paths: Sequence[tuple[str, nn.Module]] = (),
         readout_from: Optional[Sequence[str]] = None,
         retina: Optional[nn.Module] = None,
@@ -98,6 +101,7 @@ class AreaNetwork(nn.Module):
         self.readout = readout
         self.in_channels = in_channels
         self.stability_check = stability_check
+        self.noise = noise
         self.allow_unstable = allow_unstable
         index = {n: i for i, n in enumerate(self.area_names)}
         for name in [n for n, _ in stimulus_paths] + list(readout_from or []):
