@@ -24,12 +24,14 @@ recurrence layouts and biases           ``recurrence_layout="dynvision"``, ``rec
 ======================================  ==============================================================
 
 Measured against DynVision's own outputs for every recurrence type and the delay cases: every area at
-every step and the logits agree to 1.7e-7 relative (max |difference| / max |DynVision|); without the
-options they differ by 2-100 % (``tests/test_dynvision.py``).
+every step and the logits agree to 2.6e-7 relative (max |difference| / max |DynVision|; 5.8e-7 for the
+full-size DyRCNNx4); with any one of the options off they differ by 38 % or more (``tests/test_dynvision.py``,
+``docs/comparison.md``).
 
 Not supported (refused with a message): ``recurrence_target`` other than ``output``, multiplicative
 feedback, ``dynamics_solver="rk4"``, ``supralinearity`` != 1, ``input_adaption_weight``, ``use_retina``,
-``feedforward_only``, DyRCNNx2/x8. DynVision's ``idle_timesteps`` belong to its forward call, not to the
+``feedforward_only``, DyRCNNx2/x8, and delays whose reads DynVision's buffers (``int(history_length/dt)``
+steps) never deliver. DynVision's ``idle_timesteps`` belong to its forward call, not to the
 model: run that many blank frames first (``x = torch.cat([blank, x], 1)``) and drop their logits.
 """
 

@@ -82,7 +82,9 @@ class AreaNetwork(nn.Module):
         delay_bounds: ``(lo, hi)`` ms: every connection's delay becomes a learnable parameter in these bounds.
         channels_last: keep 4-d weights, drives and states in channels-last memory order (NHWC strides);
             the values are the same, convolutions and pooling are faster (see ``docs/benchmarks.md``).
-        ordering, delay_from, start: step conventions, see the module docstring (defaults: the ODE).
+        ordering: ``"sequential"``: areas updated in order within a step (see the module docstring).
+        delay_from: ``"step_end"``: a delay of ``k dt`` is ``k`` steps (see the module docstring).
+        start: ``"on_input"``: an area is silent until its first input arrives (see the module docstring).
         readout_delay: the readout reads its areas' rates this many ms before the end of each step.
     """
 
