@@ -225,3 +225,13 @@ def test_on_input_onsets_follow_the_delays():
     for k, name in enumerate(model.area_names):  # silent through t = onset: 2k steps of 2 ms
         assert (rec[name][:, :2 * k] == 0).all() and rec[name][:, 2 * k].abs().max() > 0
     assert logits[:, :8].abs().max() == 0 and logits[:, 8].abs().max() > 0  # IT read 4 ms late
+
+
+def test_on_input_with_the_ode_conventions():
+    """start='on_input' also works with the default step conventions: a read at the step's start, one step later."""
+    model = dc.create_model("dyrcnnx4", channels=(4, 9, 16, 25), start="on_input", t_feedforward=4.0, skip=False)
+    assert model.onsets() == [0.0, 6.0, 12.0, 18.0]
+    with dc.record(model) as rec, torch.no_grad():
+        model(torch.rand(1, 3, 12, 12), n_steps=12)
+    for k, name in enumerate(model.area_names):
+        assert (rec[name][:, :3 * k] == 0).all() and rec[name][:, 3 * k].abs().max() > 0
