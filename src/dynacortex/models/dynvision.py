@@ -37,7 +37,6 @@ model: run that many blank frames first (``x = torch.cat([blank, x], 1)``) and d
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
