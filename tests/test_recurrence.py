@@ -31,6 +31,18 @@ def test_parameter_count_matches_documentation(kind, channels):
     assert n == recurrence_parameter_count(kind, channels, 3, 5)
 
 
+@pytest.mark.parametrize("kind", ["none", "self", "full", "depthpointwise", "pointdepthwise", "local", "localdepthwise"])
+@pytest.mark.parametrize("channels", [36, 256, 10])
+@pytest.mark.parametrize("bias", [False, True])
+def test_dynvision_layout_parameter_count(kind, channels, bias):
+    module = make_recurrence(kind, channels, kernel_size=3, layout="dynvision", bias=bias)
+    n = 0 if module is None else sum(p.numel() for p in module.parameters())
+    assert n == recurrence_parameter_count(kind, channels, 3, layout="dynvision", bias=bias)
+    if module is not None:
+        x = torch.rand(2, channels, 3, 4)
+        assert module(x).shape == x.shape
+
+
 @pytest.mark.parametrize("kind", [k for k in RECURRENCE_TYPES if k != "none"])
 def test_recurrence_preserves_shape(kind):
     module = make_recurrence(kind, 13, 3)

@@ -17,6 +17,21 @@ is any module given as ``phi`` (e.g. CORnet-RT's conv -> GroupNorm -> ReLU). ``r
 bounds the operator norm of ``J`` (see :mod:`dynacortex.layers.gain`). ``adaptation`` and ``normalization``
 add slow adaptation and a delayed divisive-normalization pool as extra state (rate form; equations in
 :mod:`dynacortex.layers.mechanisms`).
+
+``recurrence_layout`` and ``recurrence_bias`` choose the parametrisation of a named recurrence type
+(:func:`~dynacortex.layers.make_recurrence`; ``"dynvision"``: DynVision 0.1.0's). With a bias ``J`` is affine,
+``J r + b``: a silent area then drives itself with ``b``.
+
+``update`` (opt-in, for loading DynVision): ``"ode"`` (default) makes the area the ODE above, for any
+solver. ``"rectified"`` is DynVision 0.1.0's discrete step instead (its ``EulerStep`` followed by the ReLU,
+with the rectified rate stored and fed back)::
+
+    r_{n+1} = Phi(r_n + dt/tau (I_n - r_n))
+
+the voltage form's Euler step with the rate in place of the voltage. It is a map, not a discretisation of an
+ODE (its fixed points are the rate form's, ``r = Phi(I)``, for a ReLU): it needs ``form="rate"`` and the
+``euler`` solver (the network checks the solver). :meth:`derivative` returns ``r_{n+1} - r_n`` for the step
+``scale = dt``.
 """
 
 from __future__ import annotations
@@ -33,10 +48,11 @@ from .gain import limit_gain
 from .mechanisms import AdaptationConfig, Mechanisms, NormalizationConfig
 from .recurrence import make_recurrence
 
-__all__ = ["Area", "FORMS", "OPERATIONS"]
+__all__ = ["Area", "FORMS", "OPERATIONS", "UPDATES"]
 
 FORMS = ("rate", "voltage")
 OPERATIONS = ("norm", "activation")
+UPDATES = ("ode", "rectified")
 
 
 class Area(ExactInit):
@@ -62,10 +78,17 @@ class Area(ExactInit):
         recurrence_gain: "float | None" = None,
         adaptation: "AdaptationConfig | None" = None,
         normalization: "NormalizationConfig | None" = None,
+        recurrence_layout: str = "dynacortex",
+        recurrence_bias: bool = False,
+        update: str = "ode",
     ):
         super().__init__()
         if form not in FORMS:
             raise ValueError(f"form: {form!r} is not one of {list(FORMS)}")
+        if update not in UPDATES:
+            raise ValueError(f"update: {update!r} is not one of {list(UPDATES)}")
+        if update == "rectified" and (form != "rate" or adaptation is not None or normalization is not None):
+            raise ValueError(f"update='rectified' of area {name}: needs form='rate' and no adaptation/normalization")
         if not tau > 0:
             raise ValueError(f"tau of area {name}: must be > 0 ms, got {tau}")
         if t_recurrence < 0:
@@ -85,8 +108,12 @@ class Area(ExactInit):
         self._fixed_tau = None if (learn_tau or tau_per_channel) else float(tau)
         ops = {"norm": lambda: nn.GroupNorm(norm_groups, channels), "activation": lambda: get_activation(activation)}
         self.phi = phi if phi is not None else nn.Sequential(*[ops[op]() for op in operations])
+        self.update = update
         self.recurrence = (recurrence if isinstance(recurrence, nn.Module)
-                           else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size))
+                           else make_recurrence(recurrence, channels, recurrence_kernel_size, local_kernel_size,
+                                                layout=recurrence_layout, bias=recurrence_bias))
+        # J(0) != 0: the recurrence of a silent area is not 0 (a module given as `recurrence` is linear)
+        self.recurrence_bias = bool(recurrence_bias) and isinstance(recurrence, str) and self.recurrence is not None
         if recurrence_gain is not None and self.recurrence is not None:
             limit_gain(self.recurrence, recurrence_gain)
         self.mechanisms = None
@@ -141,6 +168,8 @@ class Area(ExactInit):
     def derivative(self, y: Tensor, drive: Tensor, scale: "float | Tensor" = 1.0) -> Tensor:
         """``scale * dy/dt`` for state ``y`` and total input current ``drive`` (``scale``: a solver's step
         weight, folded into the one multiply by ``1/tau``)."""
+        if self.update == "rectified":  # DynVision's step: Phi(r + dt/tau (I - r)), as an increment
+            return self.phi(y + (drive - y) * (scale / self.tau)) - y
         if self.mechanisms is not None:
             target = self.mechanisms.target(y, drive, self.phi)
         else:
@@ -148,4 +177,5 @@ class Area(ExactInit):
         return (target - y) * (scale / self.tau)
 
     def extra_repr(self) -> str:
-        return f"name={self.name}, channels={self.channels}, form={self.form}, t_recurrence={self.t_recurrence:g} ms"
+        update = "" if self.update == "ode" else f", update={self.update}"
+        return f"name={self.name}, channels={self.channels}, form={self.form}, t_recurrence={self.t_recurrence:g} ms{update}"

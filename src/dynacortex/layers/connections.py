@@ -3,9 +3,10 @@
 A :class:`Connection` names its source and target area, its delay in ms, and the operation ``W_c``.
 :class:`Adapter` is the operation for skip and feedback connections between areas of different
 shape: a 1x1 convolution from the source's to the target's channels and a resampling to the
-target's spatial size (area averaging when shrinking, bilinear when growing). Both are linear and
-act on different axes, so they commute; the adapter resamples first when that makes the convolution
-cheaper.
+target's spatial size (``resample="area"``: area averaging when shrinking, bilinear when growing;
+``resample="nearest"``: the nearest source pixel both ways, as DynVision 0.1.0's skip and feedback
+connections do with ``nn.Upsample(size, mode="nearest")``). Both are linear and act on different axes, so
+they commute; the adapter resamples first when that makes the convolution cheaper.
 """
 
 from __future__ import annotations
@@ -18,35 +19,48 @@ from torch import Tensor, nn
 
 from .exact import ExactInit
 
-__all__ = ["Connection", "Adapter", "TopDown", "resample"]
+__all__ = ["Connection", "Adapter", "TopDown", "resample", "RESAMPLE_MODES"]
 
 KINDS = ("feedforward", "skip", "feedback", "lateral")
 
 
-def resample(x: Tensor, size: tuple[int, int]) -> Tensor:
-    """Resize ``x`` (B, C, H, W) to ``size``: area average to shrink, bilinear to grow."""
+RESAMPLE_MODES = ("area", "nearest")
+
+
+def resample(x: Tensor, size: tuple[int, int], mode: str = "area") -> Tensor:
+    """Resize ``x`` (B, C, H, W) to ``size``: ``"area"``: area average to shrink, bilinear to grow;
+    ``"nearest"``: pixel ``floor(i * in / out)`` (PyTorch's ``nearest``)."""
     h, w = x.shape[-2:]
     if (h, w) == tuple(size):
         return x
+    if mode == "nearest":
+        return F.interpolate(x, size=size, mode="nearest")
     if h >= size[0] and w >= size[1]:
         return F.adaptive_avg_pool2d(x, size)
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 class Adapter(nn.Module):
-    """1x1 convolution ``in_channels -> out_channels`` plus resampling to the target size."""
+    """1x1 convolution ``in_channels -> out_channels`` plus resampling to the target size (``resample``:
+    ``"area"`` or ``"nearest"``, see :func:`resample`)."""
 
     takes_size = True
     affine = True  # op(interpolated input) = interpolated op: delayed reads between commits reuse terms
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, resample: str = "area"):
         super().__init__()
+        if resample not in RESAMPLE_MODES:
+            raise ValueError(f"resample: {resample!r} is not one of {list(RESAMPLE_MODES)}")
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=bias)
+        self.mode = resample
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
         if x.shape[-2] * x.shape[-1] > size[0] * size[1]:
-            return self.conv(resample(x, size))
-        return resample(self.conv(x), size)
+            return self.conv(resample(x, size, self.mode))
+        return resample(self.conv(x), size, self.mode)
+
+    def extra_repr(self) -> str:
+        return "" if self.mode == "area" else f"resample={self.mode}"
 
 
 class TopDown(nn.Module):

@@ -6,7 +6,7 @@ validates each field and refuses unknown ones, naming them.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -41,11 +41,26 @@ class NetworkConfig(BaseModel):
     learn_delays: bool = Field(False, description="every connection's delay becomes a parameter in delay_bounds")
     delay_bounds: tuple[float, float] = Field((0.0, 50.0), description="(lo, hi) of learnable delays (ms)")
     channels_last: bool = Field(True, description="channels-last memory order (same values, faster convolutions)")
+    ordering: Literal["simultaneous", "sequential"] = Field(
+        "simultaneous", description="'sequential': areas updated in order within a step (Gauss-Seidel; DynVision)")
+    delay_from: Literal["step_start", "step_end"] = Field(
+        "step_start", description="'step_end': a step reads its terms at its end minus the delay, so a delay of "
+                                  "k dt is k steps (DynVision)")
+    start: Literal["rest", "on_input"] = Field(
+        "rest", description="'on_input': an area is silent until its first input arrives; reads of it add nothing "
+                            "(DynVision)")
+    readout_delay: float = Field(0.0, ge=0, description="the readout reads the rates this many ms earlier (ms)")
 
     @model_validator(mode="after")
     def _stages(self) -> "NetworkConfig":
         if self.retina is not None and self.frontend is not None:
             raise ValueError("frontend: give a retina or a frontend, not both (the retina has its own delay)")
+        if self.ordering == "sequential" and self.delay_from != "step_end":
+            raise ValueError("ordering='sequential': needs delay_from='step_end'")
+        if (self.ordering, self.delay_from) != ("simultaneous", "step_start") and self.solver != "euler":
+            raise ValueError(f"solver: ordering/delay_from step conventions need 'euler', got {self.solver!r}")
+        if self.learn_delays and (self.delay_from != "step_start" or self.start != "rest"):
+            raise ValueError("learn_delays: needs delay_from='step_start' and start='rest'")
         return self
 
     @field_validator("delay_bounds")
@@ -93,7 +108,8 @@ class NetworkConfig(BaseModel):
                     retina=(Retina(self.in_channels, self.retina) if self.retina else
                             FrontEnd(self.in_channels, self.frontend) if self.frontend else None),
                     delay_bounds=self.delay_bounds if self.learn_delays else None,
-                    channels_last=self.channels_last)
+                    channels_last=self.channels_last, ordering=self.ordering, delay_from=self.delay_from,
+                    start=self.start, readout_delay=self.readout_delay)
 
 
 def area_taus(tau: Union[float, tuple[float, ...]], names: tuple[str, ...]) -> tuple[float, ...]:

@@ -1,13 +1,18 @@
 """DyRCNNx4: a four-area (V1, V2, V4, IT) recurrent convolutional network in continuous time.
 
 Areas follow :class:`~dynacortex.layers.Area` (rate form ``tau dr/dt = -r + Phi(I)`` by default;
-``form="voltage"`` gives DynVision's ordering, where the nonlinearity follows the Euler step). The
+``form="voltage"``: ``tau dv/dt = -v + I``, ``r = Phi(v)``). The
 architecture follows DynVision's DyRCNNx4: 3x3 convolutions, channels 36/64/121/256, max-pool 3/2
 after V1 and V2, stride 2 into IT, skips V1->V4 and V2->IT (1x1 conv + resampling), optional
 feedback V4->V1 and IT->V2, and a classifier (global average pool + linear) on IT at every step.
 
 Delays (ms): ``t_feedforward`` between consecutive areas, ``t_recurrence`` within an area,
 ``t_skip`` on skips, ``t_feedback`` on feedback.
+
+DynVision 0.1.0's own discrete step is opt-in: ``update="rectified"``, ``recurrence_layout="dynvision"``,
+``recurrence_bias=True``, ``resample="nearest"`` here, and the network's ``ordering="sequential"``,
+``delay_from="step_end"``, ``start="on_input"``, ``readout_delay=t_feedforward``;
+:func:`~dynacortex.models.load_dynvision` sets them and loads DynVision's checkpoints (``models/dynvision.py``).
 
 ``populations="ei"``: every area is an :class:`~dynacortex.layers.EIArea` (``channels`` excitatory plus
 ``inhibitory_channels`` inhibitory channels, ``tau`` and ``tau_inhibitory``; the sign-constrained E/I
@@ -26,7 +31,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..layers import Adapter, Area, Connection, EIArea, NonNegative, pooled_linear
-from ..layers.recurrence import RECURRENCE_TYPES
+from ..layers.recurrence import DYNVISION_TYPES, RECURRENCE_TYPES
 from .config import NetworkConfig, area_taus, check_activation, check_channels
 from .network import AreaNetwork
 from .registry import register_model
@@ -58,6 +63,13 @@ class DyRCNNConfig(NetworkConfig):
     feedback: bool = False
     activation: str = "relu"
     form: Literal["rate", "voltage"] = "rate"
+    update: Literal["ode", "rectified"] = Field(
+        "ode", description="'rectified': DynVision's step r <- Phi(r + dt/tau (I - r)) (needs the euler solver)")
+    recurrence_layout: Literal["dynacortex", "dynvision"] = Field(
+        "dynacortex", description="'dynvision': DynVision 0.1.0's parametrisation of each recurrence type")
+    recurrence_bias: bool = Field(False, description="the recurrence carries biases (DynVision)")
+    resample: Literal["area", "nearest"] = Field(
+        "area", description="how skip and feedback adapters resize: 'area' (average / bilinear) or 'nearest' (DynVision)")
     operations: tuple[Literal["norm", "activation"], ...] = ("activation",)
     populations: Literal["single", "ei"] = Field("single", description="one population per area, or E and I")
     inhibitory_channels: Optional[tuple[int, ...]] = Field(None, description="I channels per area (default C/4)")
@@ -84,13 +96,19 @@ class DyRCNNConfig(NetworkConfig):
             if getattr(self, name) % 2 != 1:
                 raise ValueError(f"{name}: must be odd, got {getattr(self, name)}")
         area_taus(self.tau, AREA_NAMES)
+        if self.update != "ode" and (self.solver != "euler" or self.form != "rate"):
+            raise ValueError(f"update={self.update!r}: needs solver='euler' and form='rate'")
+        if self.recurrence_layout == "dynvision" and self.recurrence not in DYNVISION_TYPES:
+            raise ValueError(f"recurrence: {self.recurrence!r} is not a DynVision type; with recurrence_layout="
+                             f"'dynvision' allowed values are {list(DYNVISION_TYPES)}")
         for mech in (self.adaptation, self.normalization):
             if mech is not None:
                 mech.for_area(0, len(AREA_NAMES))  # tuples must have one value per area
         if self.populations == "ei":
             if self.adaptation is not None or self.normalization is not None:
                 raise ValueError("adaptation/normalization: not available with populations='ei'")
-            for name, allowed in (("recurrence", "full"), ("recurrence_gain", None), ("operations", ("activation",))):
+            for name, allowed in (("recurrence", "full"), ("recurrence_gain", None), ("operations", ("activation",)),
+                                  ("update", "ode"), ("recurrence_layout", "dynacortex"), ("recurrence_bias", False)):
                 if getattr(self, name) != allowed:
                     raise ValueError(f"{name}: must be {allowed!r} with populations='ei' (the E/I convolutions are "
                                      f"the recurrence), got {getattr(self, name)!r}")
@@ -118,6 +136,7 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
             activation=cfg.activation, form=cfg.form, recurrence=cfg.recurrence,
             recurrence_kernel_size=cfg.recurrence_kernel_size, local_kernel_size=cfg.local_kernel_size,
             t_recurrence=cfg.t_recurrence, operations=cfg.operations, recurrence_gain=cfg.recurrence_gain,
+            recurrence_layout=cfg.recurrence_layout, recurrence_bias=cfg.recurrence_bias, update=cfg.update,
             **cfg.mechanisms(k, len(AREA_NAMES)),
         )
         for k, (name, ch, tau) in enumerate(zip(AREA_NAMES, c, taus))
@@ -134,13 +153,13 @@ def build_dyrcnn(cfg: DyRCNNConfig) -> AreaNetwork:
     ]
     if cfg.skip:
         connections += [
-            Connection("V1", "V4", Adapter(c[0], d[2]), cfg.t_skip, kind="skip"),
-            Connection("V2", "IT", Adapter(c[1], d[3]), cfg.t_skip, kind="skip"),
+            Connection("V1", "V4", Adapter(c[0], d[2], resample=cfg.resample), cfg.t_skip, kind="skip"),
+            Connection("V2", "IT", Adapter(c[1], d[3], resample=cfg.resample), cfg.t_skip, kind="skip"),
         ]
     if cfg.feedback:
         connections += [
-            Connection("V4", "V1", Adapter(c[2], d[0]), cfg.t_feedback, kind="feedback"),
-            Connection("IT", "V2", Adapter(c[3], d[1]), cfg.t_feedback, kind="feedback"),
+            Connection("V4", "V1", Adapter(c[2], d[0], resample=cfg.resample), cfg.t_feedback, kind="feedback"),
+            Connection("IT", "V2", Adapter(c[3], d[1], resample=cfg.resample), cfg.t_feedback, kind="feedback"),
         ]
     if ei:  # excitatory projections: non-negative weights, scaled so that a mean rate passes on with gain ~1
         for conv in [m for conn in connections for m in conn.modules() if isinstance(m, nn.Conv2d)]:

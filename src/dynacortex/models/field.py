@@ -19,6 +19,10 @@ term of that commit (Runge-Kutta's last stage and the next step's first read the
 linear recurrence or an affine connection (``op.affine``) a read between two commits is the
 interpolation of their terms. RK4 with a recurrence delay of at least ``dt`` thus evaluates ``J`` once
 per step instead of four times.
+
+The step conventions of :class:`~dynacortex.models.AreaNetwork` (``delay_from="step_end"``,
+``ordering="sequential"``) take the Euler step area by area (:meth:`NetworkField._stepwise`), and
+``start="on_input"`` leaves out every read of a silent area (:meth:`AreaNetwork.onsets`).
 """
 
 from __future__ import annotations
@@ -58,11 +62,20 @@ class NetworkField:
         # repeat the tensor work so the recomputed graph matches, and keep no record)
         self.observers = observers
         self.silent_before = carry.rest_until + 1e-9 * net.dt
+        # per area: reads at or before this time see the rest state (start="on_input": a silent area, left out)
+        self.absent = net.start == "on_input"
+        self.silent = ([self.silent_before + o for o in net.onsets()] if self.absent
+                       else [self.silent_before] * len(net.areas))
+        self.step_end, self.sequential = net.delay_from == "step_end", net.ordering == "sequential"
+        self.readout_delay = net.readout_delay
         # unbind: one backward node for all frames, not one zero-filled copy per step
         self.frames = {i: d.unbind(1) for i, d in drives.items()}
         self.areas: list[Area] = list(net.areas)  # type: ignore[arg-type]
         self.tau = tuple(a.tau for a in self.areas)  # for exponential integrators
         self.separate = [getattr(a, "separate_rates", False) for a in self.areas]  # recurrence reads all populations
+        # a recurrence reading the rest state gives exactly 0 and is left out (rate form, no bias; silent areas)
+        self.rest_free = [(a.form == "rate" and not getattr(a, "recurrence_bias", False)) or net.start == "on_input"
+                          for a in self.areas]
         self.stimulus: list[Optional[Tensor]] = [None] * len(net.areas)
         self._rest_terms: dict[int, Tensor] = {}  # connection -> its term from the rest state, (1, C, H, W)
         self._commit_terms: dict[tuple, dict[int, Tensor]] = {}  # (operation, area, own, slope) -> commit -> term
@@ -77,6 +90,9 @@ class NetworkField:
                     delayed[src] = max(delayed.get(src, 0.0), c.max_delay)
             if self.areas[dst].recurrence is not None and self.areas[dst].t_recurrence > 0:
                 delayed[dst] = max(delayed.get(dst, 0.0), self.areas[dst].t_recurrence)
+        if self.readout_delay > 0 and net.readout is not None:
+            for j in net._readout_index:
+                delayed[j] = max(delayed.get(j, 0.0), self.readout_delay)
         self.history = carry.history
         hermite = net.solver.order >= 3  # linear interpolation would cap the solver at order 2
         if delays and delayed:
@@ -146,7 +162,7 @@ class NetworkField:
             assert history is not None
             x = area.rates(history.value(k, j, what)) if own else area.output(history.value(k, j, what))
             term = op(x)
-            if what != VALUE and not own:  # a connection may have a bias: keep its linear part
+            if what != VALUE and (not own or getattr(area, "recurrence_bias", False)):  # a bias: keep the linear part
                 term = term - op(torch.zeros_like(x[:1]))
             terms[k] = term
             for old in [c for c in terms if c < k - 1]:  # stages read at most two commits per step
@@ -158,6 +174,8 @@ class NetworkField:
 
     def scaled(self, t: float, y: tuple[Tensor, ...], h: "float | tuple") -> tuple[Tensor, ...]:
         """``h * f(t, y)``; ``h`` a float or one per area (see :func:`~dynacortex.dynamics.solvers.increment`)."""
+        if (self.step_end or self.sequential) and self.delays:
+            return self._stepwise(t, y, h)  # type: ignore[arg-type]  # euler: h is the step
         areas, incoming = self.areas, self.net._incoming
         hs = h if isinstance(h, tuple) else (h,) * len(areas)
         slope = self.history is not None and self.history.hermite and y is self._committed
@@ -167,24 +185,83 @@ class NetworkField:
             size = y[i].shape[-2:]
             drive = self.stimulus[i]
             for src, conn in incoming[i]:
-                if self.delays and conn.bounds is None and t - conn.delay <= self.silent_before:
+                if self.delays and conn.bounds is None and t - conn.delay <= self.silent[src]:
+                    if self.absent:
+                        continue
                     term = self._at_rest(src, conn, size, y[src])
                 else:
                     term = self._delayed(lambda x, c=conn, s=size: c(x, s), id(conn), src, conn.delay, t, y, outs,
                                          affine=getattr(conn.op, "affine", False))
                 drive = term if drive is None else drive + term
-            if area.recurrence is not None and not (area.form == "rate" and t - area.t_recurrence <= self.silent_before):
-                # J is linear (a bias-free linear module, see Area)
-                drive = drive + self._delayed(area.recurrence, id(area.recurrence), i, area.t_recurrence, t, y, outs,
-                                              own=True, affine=True)
+            if area.recurrence is not None and not (self.rest_free[i] and t - area.t_recurrence <= self.silent[i]):
+                # J is affine (linear, or with a bias: see Area)
+                term = self._delayed(area.recurrence, id(area.recurrence), i, area.t_recurrence, t, y, outs,
+                                     own=True, affine=True)
+                drive = term if drive is None else drive + term
             drives.append(drive)
         # every drive first, then the updates: backward then finishes each state's own update before the
         # connections' gradients reach it, so they accumulate in place
-        out = tuple(area.derivative(yi, drive, hi) for area, yi, drive, hi in zip(areas, y, drives, hs))
+        out = tuple(torch.zeros_like(yi) if drive is None else area.derivative(yi, drive, hi)  # no input yet: silent
+                    for area, yi, drive, hi in zip(areas, y, drives, hs))
         if slope and abs(t - self.history.t_last) <= 1e-6 * self.net.dt:  # type: ignore[union-attr]
             # a first stage at the last commit: its slope makes the history's reads there cubic Hermite
             self.history.set_slope(out if h == 1.0 else tuple(o / hi for o, hi in zip(out, hs)))  # type: ignore[union-attr]
         return out
+
+    def _stepwise(self, t: float, y: tuple[Tensor, ...], h: float) -> tuple[Tensor, ...]:
+        """The Euler increment under the step conventions (``delay_from="step_end"``, ``ordering="sequential"``):
+        every term reads its source at ``t + h - Delta``; the areas are updated in order, so with
+        ``ordering="sequential"`` a read at the step end of an area already updated gets its new state."""
+        areas, incoming = self.areas, self.net._incoming
+        outs = [a.output(yi) for a, yi in zip(areas, y)]
+        new: list[Optional[Tensor]] = [None] * len(areas)  # outputs at t + h of the areas updated so far
+        result = []
+        for i, area in enumerate(areas):
+            size = y[i].shape[-2:]
+            drive = self.stimulus[i]
+            for src, conn in incoming[i]:
+                term = self._step_read(lambda x, c=conn, s=size: c(x, s), id(conn), src, conn.delay, t, h, y, outs,
+                                       new, affine=getattr(conn.op, "affine", False), conn=conn, size=size)
+                if term is not None:
+                    drive = term if drive is None else drive + term
+            if area.recurrence is not None:
+                term = self._step_read(area.recurrence, id(area.recurrence), i, area.t_recurrence, t, h, y, outs,
+                                       new, own=True, affine=True)
+                if term is not None:
+                    drive = term if drive is None else drive + term
+            inc = torch.zeros_like(y[i]) if drive is None else area.derivative(y[i], drive, h)  # None: silent
+            result.append(inc)
+            if self.sequential:
+                new[i] = area.output(torch.add(y[i], inc))  # what the solver commits, y + inc
+        return tuple(result)
+
+    def _step_read(self, op: Callable[[Tensor], Tensor], key: int, j: int, delay: float, t: float, h: float,
+                   y: tuple[Tensor, ...], outs: list[Tensor], new: list[Optional[Tensor]], own: bool = False,
+                   affine: bool = False, conn: Optional[Connection] = None,
+                   size: Optional[torch.Size] = None) -> Optional[Tensor]:
+        """``op`` of area ``j``'s output (``own``: its rates) read ``delay`` ms before the step's end (or start);
+        ``None`` when the read adds nothing (a silent area with ``start="on_input"``, a bias-free recurrence at
+        rest)."""
+        back = delay - h if self.step_end else delay  # how far before t the read falls
+        if abs(back) <= 1e-9 * h:
+            back = 0.0
+        x = None
+        if back < 0.0:  # inside this step: the new state if the area is updated already, else the one at t
+            x, s = (new[j], t + h) if new[j] is not None else (None, t)
+            back = 0.0
+        else:
+            s = t - back
+        if s <= self.silent[j]:
+            if self.absent:
+                return None
+            if conn is not None:
+                assert size is not None
+                return self._at_rest(j, conn, size, y[j])
+            if self.rest_free[j]:
+                return None
+        if x is not None:
+            return op(x)
+        return self._delayed(op, key, j, back, t, y, outs, own=own, affine=affine)
 
     def _frame(self, n: int) -> dict[int, Tensor]:
         return {i: frames[n] if len(frames) > 1 else frames[0] for i, frames in self.frames.items()}
@@ -234,7 +311,15 @@ class NetworkField:
             self.history.push(y, t)
             self._committed = y
         if net.readout is not None:
-            self.logits.append(net.readout(*[self.areas[j].output(y[j]) for j in net._readout_index]))
+            if self.readout_delay > 0 and self.history is not None:  # the rates readout_delay ms ago
+                s = t - self.readout_delay
+                rates = [self.areas[j].output(self.history.read(j, s, t, y[j])) for j in net._readout_index]
+                logits = net.readout(*rates)
+                if self.absent and all(s <= self.silent[j] for j in net._readout_index):
+                    logits = torch.zeros_like(logits)  # nothing has reached the read-out yet
+                self.logits.append(logits)
+            else:
+                self.logits.append(net.readout(*[self.areas[j].output(y[j]) for j in net._readout_index]))
         for observe in self.observers:
             if observe is not None:
                 observe(t, y)

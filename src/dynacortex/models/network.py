@@ -19,11 +19,29 @@ stage, :class:`~dynacortex.layers.Retina`) the retina is the input area and the 
 connection to the first cortical area. Connection delays may be learnable parameters (``delay_bounds``).
 
 Logits are the readout of the last area (or of the ``readout_from`` areas) at the end of every step:
-``(B, T, K)``.
+``(B, T, K)``; with ``readout_delay`` of their rates that many ms earlier.
+
+Step conventions (opt-in; the defaults are the ODE above, integrated by any solver). They reproduce
+discrete-time models such as DynVision 0.1.0 (:func:`dynacortex.models.load_dynvision` turns them on) and
+need the ``euler`` solver:
+
+- ``delay_from="step_end"``: the step from ``t_n`` to ``t_{n+1}`` reads every term at ``t_{n+1} - Delta``
+  instead of ``t_n - Delta``, so a delay of ``k dt`` is exactly ``k`` steps (by default it takes effect
+  ``k + 1`` steps later, the explicit solver's slope being taken at the step's start). A read at the step
+  end of a state not computed yet (``Delta < dt`` from the area itself or an area not updated yet) takes
+  its state at ``t_n``.
+- ``ordering="sequential"`` (with ``delay_from="step_end"``): the areas are updated one after the other in
+  their order (Gauss-Seidel), so a zero-delay read of an area already updated in this step gets its new
+  state: V1 -> IT in one step. Default ``"simultaneous"``: every area's step reads the same old states.
+- ``start="on_input"``: an area is silent until its first input arrives, and a read of a silent area
+  (also before t = 0) adds nothing, not the term of the rest state (a bias); an area none of whose inputs
+  has arrived does not change. Default ``"rest"``: every area starts at rest at t = 0 and reads of the
+  rest state give its terms. (DynVision's ``None`` states.)
 """
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -39,7 +57,11 @@ from .checkpointing import parse_checkpoint_dtype, run_checkpointed
 from .field import NetworkField, Observer, StabilityError
 from .step_limits import check_step
 
-__all__ = ["AreaNetwork", "Carry", "StabilityError"]
+__all__ = ["AreaNetwork", "Carry", "StabilityError", "ORDERINGS", "DELAY_FROM", "STARTS"]
+
+ORDERINGS = ("simultaneous", "sequential")
+DELAY_FROM = ("step_start", "step_end")
+STARTS = ("rest", "on_input")
 
 class AreaNetwork(nn.Module):
     """Areas + delayed connections + a readout, integrated by a dynacortex solver.
@@ -62,6 +84,10 @@ class AreaNetwork(nn.Module):
         delay_bounds: ``(lo, hi)`` ms: every connection's delay becomes a learnable parameter in these bounds.
         channels_last: keep 4-d weights, drives and states in channels-last memory order (NHWC strides);
             the values are the same, convolutions and pooling are faster (see ``docs/benchmarks.md``).
+        ordering: ``"sequential"``: areas updated in order within a step (see the module docstring).
+        delay_from: ``"step_end"``: a delay of ``k dt`` is ``k`` steps (see the module docstring).
+        start: ``"on_input"``: an area is silent until its first input arrives (see the module docstring).
+        readout_delay: the readout reads its areas' rates this many ms before the end of each step.
     """
 
     def __init__(
@@ -82,8 +108,25 @@ class AreaNetwork(nn.Module):
         retina: Optional[nn.Module] = None,
         delay_bounds: Optional[tuple[float, float]] = None,
         channels_last: bool = True,
+        ordering: str = "simultaneous",
+        delay_from: str = "step_start",
+        start: str = "rest",
+        readout_delay: float = 0.0,
     ):
         super().__init__()
+        for name, value, allowed in (("ordering", ordering, ORDERINGS), ("delay_from", delay_from, DELAY_FROM),
+                                     ("start", start, STARTS)):
+            if value not in allowed:
+                raise ValueError(f"{name}: {value!r} is not one of {list(allowed)}")
+        if ordering == "sequential" and delay_from != "step_end":
+            raise ValueError("ordering='sequential': needs delay_from='step_end' (terms read at the step's start "
+                             "never see a state updated in the same step)")
+        if not readout_delay >= 0:
+            raise ValueError(f"readout_delay: must be >= 0 ms, got {readout_delay}")
+        if delay_bounds is not None and (delay_from != "step_start" or start != "rest"):
+            raise ValueError("delay_bounds: learnable delays need delay_from='step_start' and start='rest'")
+        self.ordering, self.delay_from, self.start = ordering, delay_from, start
+        self.readout_delay = float(readout_delay)
         if retina is not None:  # the retina becomes the input area; the stem and paths read its output
             delay, paths = retina.delay, dict(stimulus_paths)
             first = [] if areas[0].name in paths else [Connection(retina.name, areas[0].name, stem, delay)]
@@ -175,8 +218,17 @@ class AreaNetwork(nn.Module):
         self._solver = get_solver(value)
         self._check_step()
 
+    @property
+    def stepwise(self) -> bool:
+        """Whether a step-convention option or a discrete area update is on (then only ``euler`` solves it)."""
+        return (self.ordering != "simultaneous" or self.delay_from != "step_start"
+                or any(getattr(a, "update", "ode") != "ode" for a in self.areas))
+
     def _check_step(self) -> None:
         """dt against the smallest tau of any area (the limits and messages: :mod:`.step_limits`)."""
+        if self.stepwise and self._solver.name != "euler":
+            raise ValueError(f"solver: {self._solver.name!r} cannot take the discrete steps of ordering="
+                             f"{self.ordering!r}, delay_from={self.delay_from!r} or update='rectified'; use 'euler'")
         taus = {a.name: float(a.tau) if isinstance(a.tau, float) else float(a.tau.detach().min()) for a in self.areas}
         name = min(taus, key=taus.__getitem__)
         check_step(self._dt, taus[name], self._solver, self.allow_unstable, f" in area {name}")
@@ -226,6 +278,28 @@ class AreaNetwork(nn.Module):
                     shapes.append(self.areas[dst].state_shape(conn(probe, shapes[src][-2:]).shape[1:]))
             self._shapes[key] = shapes
         return self._shapes[key]
+
+    def onsets(self) -> list[float]:
+        """Per area, how many ms after the start from rest it stays silent with ``start="on_input"`` (reads
+        at or before that time add nothing): 0 for an area the stimulus drives, else the earliest arrival of
+        an input along the connections (``inf``: never), the read times following ``delay_from``/``ordering``."""
+        index = {n: i for i, n in enumerate(self.area_names)}
+        onset = [math.inf] * len(self.areas)
+        for i in [0, *(index[n] for n in self.stimulus_paths)]:
+            onset[i] = 0.0
+        dt, tol = self._dt, 1e-9 * self._dt
+        for _ in range(len(self.areas)):  # shortest arrival times (non-negative lags)
+            for dst, incoming in enumerate(self._incoming):
+                for src, c in incoming:
+                    d = float(c.delay)
+                    if self.delay_from == "step_start":
+                        lag = d + dt
+                    elif d >= dt - tol:
+                        lag = d
+                    else:  # a read inside the step: the new state of an area already updated, else the old one
+                        lag = 0.0 if self.ordering == "sequential" and src < dst else dt
+                    onset[dst] = min(onset[dst], onset[src] + lag)
+        return onset
 
     def initial_state(self, batch: int, drive_shape: torch.Size, like: Tensor) -> tuple[Tensor, ...]:
         """Zero state of every area."""
