@@ -2,6 +2,7 @@
 of analytic networks come out as theory says, and the report and CLI produce their files."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -191,6 +192,10 @@ def test_report_files_and_schema(tmp_path):
     page = report.read_text()
     assert "Baseline check" in page
     assert "Summation exponent (slope of log summed response" in page and "summation.png" in page and "Per-area summary" in page
+    assert not re.search(r"<table[^>]*>\s*(<caption>[^<]*</caption>)?\s*</table>", page)  # no empty table
+    for cell in re.findall(r"<td>([^<]*)</td>", page):  # numbers as measured, not float noise
+        for number in re.findall(r"-?\d+\.\d+", cell):
+            assert len(number.replace("-", "").replace(".", "").lstrip("0")) <= 4, cell
 
 
 def test_cli_runs_protocols_on_a_checkpoint_and_reports(tmp_path):
