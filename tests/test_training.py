@@ -250,20 +250,51 @@ def test_bad_yaml_is_reported(tmp_path):
         TrainConfig.from_yaml(bad)
 
 
+# Each rank saves its weights at the end of fit (train()'s model is not it: the test that follows wraps the
+# model in DDP again, which copies rank 0's weights to every rank). Lightning's DDP launcher starts the other
+# rank by running this file again (a script, not `python -c`).
+DDP_DRIVER = """
+import os, sys
+import torch
+from dynacortex.training import DynamicsModule, TrainConfig, train
+
+
+def on_train_end(self):
+    torch.save({"state_dict": self.model.state_dict(), "world_size": self.trainer.world_size},
+               os.path.join(sys.argv[2], f"rank{self.global_rank}.pt"))
+
+
+DynamicsModule.on_train_end = on_train_end
+train(TrainConfig.from_yaml(sys.argv[1]))
+"""
+
+
 def test_ddp_on_two_cpu_processes(tmp_path):
-    """Lightning DDP (gloo) with 2 CPU processes trains a few batches through the CLI."""
-    cfg = tiny_config(tmp_path, "name=ddp", "trainer.max_epochs=1", "trainer.limit_train_batches=3")
-    cfg_file = tmp_path / "ddp.yaml"
+    """Lightning DDP (gloo) with 2 CPU processes: both replicas end training with the same weights (bitwise),
+    those of rank 0's checkpoint. The ranks train on disjoint shards of the data, so replicas whose gradients
+    were not averaged would end apart (checked by switching off DDP's gradient sync: the test fails)."""
+    from dynacortex.data.tensor_dataset import EpochShuffleSampler
+
+    cfg = tiny_config(tmp_path, "name=ddp", "trainer.max_epochs=1", "trainer.limit_train_batches=3",
+                      "trainer.strategy=ddp", "trainer.devices=2", "trainer.accelerator=cpu")
+    cfg_file, driver = tmp_path / "ddp.yaml", tmp_path / "ddp_driver.py"
     cfg_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
-    args = ["--set", "trainer.strategy=ddp", "--set", "trainer.devices=2", "--set", "trainer.accelerator=cpu"]
-    done = subprocess.run([sys.executable, "-m", "dynacortex.cli", "train", str(cfg_file), *args],
-                          capture_output=True, text=True, timeout=600)
+    driver.write_text(DDP_DRIVER)
+    done = subprocess.run([sys.executable, str(driver), str(cfg_file), str(tmp_path)], capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    run_dir = TrainConfig.from_yaml(cfg_file, args[1::2]).run_dir  # devices etc. are part of the run's identity
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["world_size"] == 2
-    ckpt = load_checkpoint(run_dir / "checkpoints" / "last.ckpt")
+    assert json.loads((cfg.run_dir / "metrics.json").read_text())["world_size"] == 2
+    ckpt = load_checkpoint(cfg.run_dir / "checkpoints" / "last.ckpt")
     assert ckpt["global_step"] == 3
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert [r["world_size"] for r in ranks] == [2, 2]
+    a, b = (r["state_dict"] for r in ranks)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+        assert torch.equal(a[name], ckpt["state_dict"][f"model.{name}"]), name
+    shards = [set(EpochShuffleSampler(1438, seed=0, num_replicas=2, rank=r)) for r in (0, 1)]
+    assert not shards[0] & shards[1]  # 1438 training images (see test_short_training...), no overlap
 
 
 @pytest.mark.parametrize("path", sorted(__import__("pathlib").Path(__file__).resolve().parents[1].glob("configs/*.yaml")))
