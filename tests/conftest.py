@@ -6,6 +6,8 @@ from hypothesis import settings
 
 from dynacortex.dynamics import denormals_flushed, flush_denormals
 
+from .helpers import single_thread
+
 # Hypothesis (tests/test_properties.py). "ci", the default: derandomized (examples drawn from a seed fixed by
 # each test's source), no example database, so every run tests the same examples and a failure reproduces.
 # "explore" (opt in: HYPOTHESIS_PROFILE=explore pytest tests/test_properties.py): fresh random examples on
@@ -31,10 +33,10 @@ def _denormal_mode():
         flush_denormals(before)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def one_thread():
-    """Tiny float64 matmuls: one thread avoids BLAS thread contention on shared CI cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    """One torch thread for the test, restored after it: tiny float64 matmuls, where one thread avoids BLAS
+    thread contention on shared CI cores. Per test, so that no test's thread count depends on which tests ran
+    before it (a module fixture set it when its first user ran and kept it for every later test)."""
+    with single_thread():
+        yield

@@ -15,6 +15,12 @@ from dynacortex.cognitive.module import TaskModule
 from dynacortex.cognitive.train import train_task
 from dynacortex.training import load_checkpoint
 
+from .helpers import single_thread
+
+# one torch thread in every test here, set and restored per test (see conftest.one_thread): the results and the
+# time of a test must not depend on which tests ran before it
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # tiny settings: 8-channel DyRCNNx4 front-end (frozen, random), dt = tau = 20 ms, RNN reads V1 pooled 4x4
 TINY = {
     "frontend": {"name": "dyrcnnx4", "channels": [8, 8, 8, 8], "dt": 20.0, "tau": 20.0, "t_recurrence": 0.0},
@@ -37,7 +43,8 @@ def decision_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cfg = TaskTrainConfig.model_validate({**TINY, "name": "pd", "out_dir": str(out), "batches_per_epoch": 100,
                                           "task": EASY_DECISION.model_dump(mode="json")})
-    return cfg, train_task(cfg)
+    with single_thread():  # a module fixture: it cannot use the per-test one_thread
+        return cfg, train_task(cfg)
 
 
 def test_perceptual_decision_trains_above_chance_with_lightning(decision_run):
