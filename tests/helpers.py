@@ -1,5 +1,9 @@
-"""Small networks for tests, built on the generic AreaNetwork."""
+"""Small networks for tests, built on the generic AreaNetwork; a one-thread context."""
 
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
 from torch import nn
 
 from dynacortex.layers import Adapter, Area, Connection
@@ -18,3 +22,14 @@ def chain(n_areas=3, channels=4, *, delay=0.0, activation="tanh", recurrence="fu
     readout = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 3))
     return AreaNetwork(areas, nn.Conv2d(in_channels, channels, 3, padding=1), conns, readout,
                        in_channels=in_channels, dt=dt, solver=solver)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run the block with one torch thread, then restore the thread count it found."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)

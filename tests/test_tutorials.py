@@ -30,7 +30,7 @@ def test_quickstart(one_thread):
     assert torch.allclose(out["times_ms"], 2.0 * torch.arange(1, n + 1))  # a record at the end of every 2 ms step
     losses = out["losses"]
     assert all(math.isfinite(v) for v in losses)
-    assert losses[-1] < 0.8 * losses[0]  # the fixed batch is being fitted: gradients reach the model
+    assert losses[-1] < 0.7 * losses[0]  # the fixed batch is being fitted (measured 0.63 after 25 steps)
 
 
 def test_temporal_phenomena(tmp_path, one_thread):
@@ -57,7 +57,9 @@ def test_dynamical_analysis(one_thread):
     # D in {0, 1} (ReLU), ||J_a|| <= 0.9, so every eigenvalue has Re in [-(1 + 0.9)/tau, -(1 - 0.9)/tau], tau = 5 ms.
     assert bool((values.real <= -0.1 / 5.0 + 1e-3).all()) and bool((values.real >= -1.9 / 5.0 - 1e-3).all())
     assert out["slowest_ms"] > 5.0  # recurrence slows the slowest mode beyond the bare leak tau
-    assert 0 < out["decay_measured"] < 1.5 * out["decay_predicted"]
+    # the linearised response along the leading (complex) mode against its closed form: measured 1.4e-5 relative
+    # after 20 ms (RK4 and the eigenpair's accuracy); exp(Re(lambda_1) t) alone, which ignores the rotation, is 9 % off
+    assert out["decay_measured"] == pytest.approx(out["decay_predicted"], rel=1e-4)
 
 
 def test_cortical_columns(one_thread):
@@ -69,7 +71,7 @@ def test_cortical_columns(one_thread):
         assert out["rest"][name] == pytest.approx(rate, rel=1e-4), name
     ba = out["before_after"]
     assert ba["A0 L4e"][1] > ba["A0 L4e"][0] + 5.0               # the driven column answers
-    assert ba["A1 L4e"][1] == pytest.approx(ba["A1 L4e"][0], abs=0.05)  # its undriven neighbour does not
+    assert ba["A1 L4e"][1] == pytest.approx(ba["A1 L4e"][0], abs=5e-4)  # its undriven neighbour: +7.7e-5 Hz
     assert ba["C L4e"][1] > ba["C L4e"][0] + 1.0                 # and the next area follows through A0 L2/3e
 
 

@@ -34,13 +34,14 @@ def main(tiny: bool = False) -> dict:
     slowest_ms = -1.0 / values.real[0].item()
     print(f"stable: {is_stable(values)}; slowest time constant {slowest_ms:.2f} ms (tau = 5 ms)")
 
-    # A perturbation along the leading eigenvector decays at its eigenvalue's rate.
-    delta = vectors[:, 0].real
-    delta = delta / delta.norm()
-    times_ms, deltas = linear_response(vf, fp.state, delta, duration_ms=20.0)
+    # A perturbation along the leading mode (the real part of its eigenvector v: the mode may be one of a
+    # complex pair) evolves as delta(t) = Re(v exp(lambda_1 t)) / |Re v|: it decays at rate Re(lambda_1)
+    # and turns at frequency Im(lambda_1) (for a real mode |delta(t)| is exp(lambda_1 t)).
+    v = vectors[:, 0]
+    times_ms, deltas = linear_response(vf, fp.state, v.real / v.real.norm(), duration_ms=20.0)
     measured = deltas[-1].norm().item()
-    predicted = torch.exp(values[0].real * times_ms[-1]).item()  # |delta(t)| = exp(Re(lambda_1) t) for a real mode
-    print(f"|delta| after {times_ms[-1]:g} ms: {measured:.4f} (exp(Re(lambda_1) t) = {predicted:.4f})")
+    predicted = ((v * torch.exp(values[0] * times_ms[-1])).real.norm() / v.real.norm()).item()
+    print(f"|delta| after {times_ms[-1]:g} ms: {measured:.4f} (|Re(v exp(lambda_1 t))| / |Re v| = {predicted:.4f})")
     return {"fixed_point": fp, "eigenvalues": values, "slowest_ms": slowest_ms, "n_units": vf.n,
             "decay_measured": measured, "decay_predicted": predicted}
 

@@ -8,6 +8,8 @@ delay history as the front-end:
 
 ``x_1`` is the chosen front-end area's rate map, average-pooled to ``input_pool x input_pool`` and
 flattened (``W_in`` and ``b_1`` act on it; later areas get ``b_k`` with their feedforward input).
+``W_in`` starts with entries ``N(0, input_gain^2 / n_in)``: a small front-end (rates ~0.1) drives
+supralinear units ``k [x]_+^2`` far below their unit-gain point with ``input_gain = 1``.
 ``tau_k`` is in ms per area; ``D_ff``, ``D_fb`` are delays in ms (0 by default). The logits are
 ``W_out r_K^E`` (the excitatory units of the last area with Dale's law, all units without).
 
@@ -53,6 +55,7 @@ class MultiAreaConfig(BaseModel):
     areas: list[RNNAreaConfig] = [RNNAreaConfig(name="PPC"), RNNAreaConfig(name="PFC")]
     input_area: Optional[str] = Field(None, description="front-end area feeding the first RNN area (default: its last)")
     input_pool: int = Field(2, ge=1, description="the input area is average-pooled to input_pool x input_pool")
+    input_gain: float = Field(1.0, gt=0, description="scale of W_in at initialisation (entries N(0, input_gain^2 / n_in))")
     dale: bool = True
     excitatory_fraction: float = Field(0.8, gt=0, lt=1)
     feedback: bool = True
@@ -113,10 +116,10 @@ class SignedLinear(nn.Module):
 class _PooledInput(nn.Module):
     """``W_in pool(r) + b``: a front-end rate map ``(B, C, H, W)`` to flat units ``(B, N, 1, 1)``."""
 
-    def __init__(self, channels: int, pool: int, units: int):
+    def __init__(self, channels: int, pool: int, units: int, gain: float = 1.0):
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d(pool)
-        self.linear = SignedLinear(channels * pool * pool, units, bias=True)
+        self.linear = SignedLinear(channels * pool * pool, units, bias=True, gain=gain)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.linear(self.pool(x))
@@ -164,7 +167,8 @@ class MultiAreaRNN(AreaNetwork):
                 rec.raw.mul_(cfg.spectral_radius / float(torch.linalg.eigvals(rec.weight).abs().max()))
             areas.append(Area(a.name, a.units, tau=a.tau_ms, recurrence=rec, phi=get_activation(cfg.activation)))
         long_range = [s.clamp(min=0) if cfg.dale else None for s in signs]  # excitatory units only
-        conns.append(Connection(input_area, cfg.areas[0].name, _PooledInput(in_channels, cfg.input_pool, cfg.areas[0].units)))
+        conns.append(Connection(input_area, cfg.areas[0].name,
+                                _PooledInput(in_channels, cfg.input_pool, cfg.areas[0].units, cfg.input_gain)))
         for k in range(1, len(cfg.areas)):
             lo, hi = cfg.areas[k - 1], cfg.areas[k]
             ff = SignedLinear(lo.units, hi.units, long_range[k - 1], bias=True, gain=lo.units**-0.5)

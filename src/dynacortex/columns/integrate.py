@@ -47,16 +47,34 @@ def _check_times(times_s: Tensor) -> None:
         raise ValueError("times_s: needs a 1-D, strictly increasing tensor of >= 2 sample times (s)")
 
 
+class _Interval:
+    """``system`` on the sample interval ``[t0, t1)``: a stage at ``t1`` (the last stage of a Heun or RK4
+    step) sees the time-dependent input's left limit there, so an input that changes at a sample time (a
+    stimulus onset) acts on the steps after it only. Without this, RK4 and Heun were first order with an
+    onset on the sample grid (the step ending at the onset saw the stimulus in its last stage)."""
+
+    def __init__(self, system: Any, t1: float):
+        self.system, self.left = system, math.nextafter(t1, -math.inf)
+
+    def __call__(self, t: float, y: State) -> State:
+        return self.system(min(t, self.left), y)
+
+    def __getattr__(self, name: str) -> Any:  # tau (exp_euler), ...: the system's own
+        return getattr(self.__dict__["system"], name)
+
+
 def sample_trajectory(system: Any, y0: State, times: Tensor, method: str, dt: float) -> State:
     """``y`` at ``times`` (stacked on a new leading axis) by an engine solver with fixed step ``dt``;
-    ``system`` is any vector field ``f(t, y)`` (a column network, the Hopf MLP, ...)."""
+    ``system`` is any vector field ``f(t, y)`` (a column network, the Hopf MLP, ...). Each interval between
+    sample times is integrated with the input of ``[t0, t1)``: put the times where the input jumps (a
+    stimulus's ``jumps``) among ``times`` and every solver keeps its order."""
     solver = get_solver(method)
     out, y = [y0], y0
     for t0, t1 in zip(times[:-1].tolist(), times[1:].tolist()):
         n = round((t1 - t0) / dt)
         if n < 1 or not math.isclose(n * dt, t1 - t0, rel_tol=1e-4):
             raise ValueError(f"dt: sample spacing {t1 - t0} s must be a multiple of dt = {dt} s")
-        y = integrate(system, y, solver=solver, dt=dt, n_steps=n, t0=t0)
+        y = integrate(_Interval(system, t1), y, solver=solver, dt=dt, n_steps=n, t0=t0)
         out.append(y)
     if isinstance(y0, Tensor):
         return torch.stack(out)
