@@ -78,7 +78,7 @@ def softmax_classifier(train_x: np.ndarray, train_labels: np.ndarray, test_x: np
             opt.zero_grad()
             loss.backward()
             opt.step()
-        if float(ce) < tol:
+        if float(ce.detach()) < tol:
             break
     with torch.no_grad():
         return torch.softmax(x_test @ w + b, dim=1).numpy(), choices

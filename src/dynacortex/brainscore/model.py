@@ -61,7 +61,9 @@ class DynacortexBrainModel(BrainModel):
                  batch_size: int = 64, seed: int = 0):
         self.model = model.eval()
         self._identifier = identifier
-        self.regions = {k: [v] if isinstance(v, str) else list(v) for k, v in (regions or DEFAULT_REGIONS).items()}
+        if regions is None:  # the default regions this model has
+            regions = {k: v for k, v in DEFAULT_REGIONS.items() if v in model.area_names}
+        self.regions = {k: [v] if isinstance(v, str) else list(v) for k, v in regions.items()}
         unknown = sorted({a for v in self.regions.values() for a in v} - set(model.area_names))
         if unknown:
             raise ValueError(f"regions: areas {unknown} are not in the model; its areas are {model.area_names}")
@@ -169,7 +171,7 @@ class DynacortexBrainModel(BrainModel):
                                    runs[0][0].shapes)
         assembly = NeuroidAssembly(data, dims=["presentation", "neuroid", "time_bin"], coords={
             **presentation, **neuroids,
-            "time_bin_start": ("time_bin", [a for a, _ in bins]), "time_bin_end": ("time_bin", [b for _, b in bins])})
+            **_bin_coords(bins)})
         return assembly.squeeze("time_bin") if len(bins) == 1 else assembly
 
     def _decision_run(self, stimuli: Any, number_of_trials: int) -> tuple[dict, Tensor, Optional[Tensor]]:
@@ -211,6 +213,14 @@ class DynacortexBrainModel(BrainModel):
         choices = [self._labels[i] for i in logits[:, cols].argmax(1).tolist()]
         return BehavioralAssembly([choices], dims=["choice", "presentation"],
                                   coords={**presentation, "label": ("presentation", choices)})
+
+
+def _bin_coords(bins: Sequence[tuple[float, float]]) -> dict:
+    """time_bin_start / time_bin_end, integers when all edges are whole ms (as Brain-Score's bins are: its
+    metrics select bins by value, and pandas does not match a float key against integer levels)."""
+    edges = np.array(bins)
+    edges = edges.astype(int) if np.all(edges == np.round(edges)) else edges
+    return {"time_bin_start": ("time_bin", edges[:, 0]), "time_bin_end": ("time_bin", edges[:, 1])}
 
 
 def _presentations(stimuli: Any) -> tuple[list[str], dict]:

@@ -22,6 +22,8 @@ import numpy as np
 from brainscore_core.supported_data_standards.brainio.assemblies import DataAssembly, NeuronRecordingAssembly
 from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
 
+from .model import _bin_coords
+
 __all__ = ["generating_model", "digit_stimuli", "temporal_recordings", "ost_assembly", "use_data", "Shuffled", "Static"]
 
 
@@ -29,7 +31,7 @@ def generating_model(seed: int = 0, noise: float = 0.05, tau: float = 20.0, chan
                      **kwargs: Any) -> Any:
     """The known model behind the synthetic recordings: an untrained DyRCNNx4 on one-channel images whose
     feedforward convolutions are re-drawn (He-normal, zero bias) so that the image, not the biases, drives
-    the rates, with slow areas (``tau`` ms, 20 ms between areas) so that IT responds from ~70 ms, bounded
+    the rates, with slow areas (``tau`` ms, 20 ms between areas) and no skips so that IT responds from ~70 ms, bounded
     recurrence, and state noise ``noise``."""
     import torch
 
@@ -37,7 +39,7 @@ def generating_model(seed: int = 0, noise: float = 0.05, tau: float = 20.0, chan
 
     torch.manual_seed(seed)
     net = dc.create_model("dyrcnnx4", channels=tuple(channels), in_channels=1, noise=noise, dt=2.0, tau=tau,
-                          t_feedforward=20.0, recurrence_gain=0.5, **kwargs)
+                          t_feedforward=20.0, skip=False, recurrence_gain=0.5, **kwargs)
     recurrent = {id(p) for area in net.areas for p in area.parameters()}
     for m in net.modules():
         if isinstance(m, torch.nn.Conv2d) and id(m.weight) not in recurrent:
@@ -99,8 +101,7 @@ def temporal_recordings(brain_model: Any, stimuli: StimulusSet, regions: Sequenc
     presentation = {c: ("presentation", first[c].values) for c in
                     ["stimulus_id", "image_label", "object_name", "repetition"] if c in first.coords}
     assembly = NeuronRecordingAssembly(values, dims=["presentation", "neuroid", "time_bin"], coords={
-        **presentation, "neuroid_id": ("neuroid", neuroid_id), "region": ("neuroid", region),
-        "time_bin_start": ("time_bin", [a for a, _ in bins]), "time_bin_end": ("time_bin", [b for _, b in bins])})
+        **presentation, "neuroid_id": ("neuroid", neuroid_id), "region": ("neuroid", region), **_bin_coords(bins)})
     assembly.attrs["stimulus_set"] = stimuli
     return assembly
 
@@ -190,6 +191,5 @@ class Static:
         values = np.repeat(rec.transpose("presentation", "neuroid").values[..., None], len(self._bins), axis=2)
         coords = {c: (rec[c].dims[0], rec[c].values) for c in rec.coords
                   if c not in ("presentation", "neuroid") and rec[c].dims and rec[c].dims[0] in ("presentation", "neuroid")}
-        return type(rec)(values, dims=["presentation", "neuroid", "time_bin"], coords={
-            **coords, "time_bin_start": ("time_bin", [a for a, _ in self._bins]),
-            "time_bin_end": ("time_bin", [b for _, b in self._bins])})
+        return type(rec)(values, dims=["presentation", "neuroid", "time_bin"], coords={**coords,
+                                                                                      **_bin_coords(self._bins)})
