@@ -50,7 +50,7 @@ $(BS_STAMP): $(BS_BIN)/python pyproject.toml requirements-brainscore.txt constra
 brainscore-env: $(BS_STAMP)
 
 test-brainscore: $(BS_STAMP)   # offline: plugins load without installing anything, nothing is downloaded
-	BS_INSTALL_DEPENDENCIES=no $(BS_BIN)/python -m pytest -q -p no:cacheprovider tests_brainscore
+	BS_INSTALL_DEPENDENCIES=no OMP_NUM_THREADS=1 $(BS_BIN)/python -m pytest -q -s -p no:cacheprovider tests_brainscore
 
 clean:
 	rm -rf $(VENV) $(BS_VENV) build dist site src/*.egg-info

@@ -101,7 +101,9 @@ def temporal_recordings(brain_model: Any, stimuli: StimulusSet, regions: Sequenc
     presentation = {c: ("presentation", first[c].values) for c in
                     ["stimulus_id", "image_label", "object_name", "repetition"] if c in first.coords}
     assembly = NeuronRecordingAssembly(values, dims=["presentation", "neuroid", "time_bin"], coords={
-        **presentation, "neuroid_id": ("neuroid", neuroid_id), "region": ("neuroid", region), **_bin_coords(bins)})
+        **presentation, "neuroid_id": ("neuroid", neuroid_id), "region": ("neuroid", region),
+        "area": ("neuroid", np.concatenate([p["area"].values for p in parts])),
+        "animal": ("neuroid", ["dynacortex"] * len(neuroid_id)), **_bin_coords(bins)})
     assembly.attrs["stimulus_set"] = stimuli
     return assembly
 
@@ -189,7 +191,9 @@ class Static:
     def look_at(self, stimuli: Any, number_of_trials: int = 1, **kwargs: Any) -> Any:
         rec = self.brain_model.look_at(stimuli, number_of_trials=number_of_trials, **kwargs)
         values = np.repeat(rec.transpose("presentation", "neuroid").values[..., None], len(self._bins), axis=2)
-        coords = {c: (rec[c].dims[0], rec[c].values) for c in rec.coords
-                  if c not in ("presentation", "neuroid") and rec[c].dims and rec[c].dims[0] in ("presentation", "neuroid")}
+        from brainscore_core.supported_data_standards.brainio.assemblies import walk_coords
+
+        coords = {c: (dims, values) for c, dims, values in walk_coords(rec)
+                  if dims and dims[0] in ("presentation", "neuroid")}
         return type(rec)(values, dims=["presentation", "neuroid", "time_bin"], coords={**coords,
                                                                                       **_bin_coords(self._bins)})
