@@ -1,4 +1,4 @@
-"""Command line: ``dynacortex demo | train | experiment | analyze | bench | column | task`` (``--help`` on each).
+"""Command line: ``dynacortex demo | train | experiment | analyze | bench | column | task | brainscore`` (``--help`` on each).
 
 Every command that takes a config takes ``--set a.b=c`` (repeatable; the value is parsed as YAML).
 A mistake (a bad key or value, a missing checkpoint, ...) exits with status 2 and a one-paragraph
@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from .brainscore.cli import brainscore_app
 from .cli_experiment import experiment_app
 from .cli_support import SET_HELP, SET_METAVAR, TYPER, Command, short_warnings, usage_errors
 from .cognitive.cli import app as task_app
@@ -22,6 +23,7 @@ app = typer.Typer(help="dynacortex: continuous-time dynamical models of the visu
 app.add_typer(column_app, name="column")
 app.add_typer(task_app, name="task")
 app.add_typer(experiment_app, name="experiment")
+app.add_typer(brainscore_app, name="brainscore")
 
 TRUSTED_HELP = ("Load a checkpoint that pickles objects other than tensors (this can run code: only for a file "
                 "whose source you trust).")

@@ -1,4 +1,5 @@
-"""Compare model areas with neural recordings over time: ridge predictivity and RSA per time bin.
+"""Compare model areas with neural recordings over time: ridge and PLS predictivity, RSA and object
+solution times (OST) per time bin.
 
 Recordings are arrays ``(stimulus, time, neuron)`` (``load_neural`` reads ``.npz`` or netCDF into a
 labelled ``xarray.DataArray``); model features are the same stimuli's responses of one area,
@@ -8,6 +9,12 @@ labelled ``xarray.DataArray``); model features are the same stimuli's responses 
   units to each neuron, trained on some stimuli and tested on held-out ones (K folds, ridge
   penalty chosen by inner leave-one-out CV); the score is the Pearson r between predicted and
   recorded held-out responses, median over neurons.
+- temporal PLS predictivity (Brain-Score's ``spantime_pls``, the metric of its MajajHong2015 temporal
+  benchmarks): one PLS regression (25 components, unscaled) from model units to neurons is fitted on the
+  training stimuli of all time bins at once (weights shared over time); at each time bin the score is the
+  Pearson r between predicted and recorded held-out responses, median over neurons; averaged over 10
+  shuffle splits holding out 10 % of the stimuli (stratified by ``stratify``, e.g. the object; seed 1).
+- object solution times: :mod:`dynacortex.analysis.ost` (Kar2019, re-exported here).
 - RSA: at each time bin, the representational dissimilarity matrices (1 - Pearson r between
   stimulus patterns) of model and recording, compared by the Spearman correlation of their upper
   triangles.
@@ -15,12 +22,16 @@ labelled ``xarray.DataArray``); model features are the same stimuli's responses 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["load_neural", "align", "predictivity_over_time", "rsa_over_time", "rdm"]
+from .ost import i1, object_solution_times, ost_correlation, solution_times
+
+__all__ = ["load_neural", "align", "predictivity_over_time", "pls_predictivity_over_time", "rsa_over_time", "rdm",
+           "i1", "solution_times", "object_solution_times", "ost_correlation"]
 
 
 def load_neural(path: "str | Path", variable: Optional[str] = None) -> Any:
@@ -70,11 +81,12 @@ def _check(features: np.ndarray, neural: np.ndarray) -> None:
                          "with the same stimuli and time bins (use align)")
 
 
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _pearson_columns(a: np.ndarray, b: np.ndarray, nan: bool = False) -> np.ndarray:
+    """Pearson r of matching columns; a constant column gives 0 (or NaN with ``nan=True``, as scipy)."""
     a = a - a.mean(0)
     b = b - b.mean(0)
     den = np.sqrt((a ** 2).sum(0) * (b ** 2).sum(0))
-    return np.where(den > 0, (a * b).sum(0) / np.where(den > 0, den, 1), 0.0)
+    return np.where(den > 0, (a * b).sum(0) / np.where(den > 0, den, 1), np.nan if nan else 0.0)
 
 
 def predictivity_over_time(features: np.ndarray, neural: np.ndarray, folds: int = 5,
@@ -98,6 +110,39 @@ def predictivity_over_time(features: np.ndarray, neural: np.ndarray, folds: int 
             pred[test] = model.predict(scaler.transform(x[test]))
         out[t] = float(np.median(_pearson_columns(pred, y)))
     return out
+
+
+def pls_predictivity_over_time(features: np.ndarray, neural: np.ndarray, stratify: Optional[Sequence[Any]] = None,
+                               n_components: int = 25, splits: int = 10, train_size: float = 0.9, seed: int = 1,
+                               return_splits: bool = False) -> Any:
+    """``(T,)``: Brain-Score's temporal PLS predictivity (``spantime_pls``, before its ceiling) per time bin.
+
+    ``features`` ``(S, T, U)`` and ``neural`` ``(S, T, N)`` share stimuli and bins (``align`` first);
+    ``stratify``: one label per stimulus to balance the splits by (Brain-Score: ``object_name``).
+    ``return_splits=True`` also returns the ``(splits, T)`` values.
+    """
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+    _check(features, neural)
+    s, t = features.shape[:2]
+    if stratify is not None and len(stratify) != s:
+        raise ValueError(f"stratify: need one label per stimulus ({s}), got {len(stratify)}")
+    if n_components > min(features.shape[2], s):
+        raise ValueError(f"n_components: {n_components} exceeds the model's {features.shape[2]} units (or the stimuli)")
+    cv = (StratifiedShuffleSplit if stratify is not None else ShuffleSplit)(
+        n_splits=splits, train_size=train_size, test_size=None, random_state=seed)
+    values = np.zeros((splits, t))
+    for k, (train, test) in enumerate(cv.split(np.zeros(s), *([np.asarray(stratify)] if stratify is not None else []))):
+        pls = PLSRegression(n_components=n_components, scale=False)
+        pls.fit(features[train].reshape(-1, features.shape[2]), neural[train].reshape(-1, neural.shape[2]))
+        for b in range(t):
+            r = _pearson_columns(pls.predict(features[test, b]), neural[test, b], nan=True)
+            values[k, b] = np.nanmedian(r) if not np.isnan(r).all() else np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        score = np.nanmean(values, axis=0)
+    return (score, values) if return_splits else score
 
 
 def rdm(patterns: np.ndarray) -> np.ndarray:
