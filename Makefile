@@ -1,5 +1,6 @@
 # The two commands for a fresh machine: `make demo` and `make test`.
-# Each creates .venv if missing and installs the project with torch pinned (constraints.txt).
+# Each creates .venv if missing and installs the project with torch pinned (constraints.txt); `make test` also
+# builds the Brain-Score environment (.venv-brainscore) and runs its offline tests after the main suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,6 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-brainscore
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reference.py
