@@ -135,7 +135,7 @@ def experiment_cortex(
       dynacortex experiment cortex runs/cortex --model runs/exp-s0 --model runs/exp-s1 --twin runs/twin-s0 --twin runs/twin-s1
     """
     from .experiments.cortex_report import write_cortex_report
-    from .experiments.report import load_recordings
+    from .experiments.report import provenance, load_recordings
     from .experiments.suite import recorded_images, run_dn_control
 
     with usage_errors():
@@ -147,4 +147,8 @@ def experiment_cortex(
             images, labels, ids = recorded_images(next(iter(first.values())))
             dn_dir = out / "dn"
             run_dn_control(images, labels, dn_dir, image_ids=ids)
-    typer.echo(f"report: {write_cortex_report(out, model=model, twin=twin or None, dn=dn_dir).resolve()}")
+    trained = [provenance(folder)[1:] for folder in model]  # (accuracy, chance) of each seed's training run
+    known = [a for a in trained if a[0] is not None and a[1] is not None]
+    accuracy = sum(a for a, _ in known) / len(known) if known else None
+    chance = known[0][1] if known else None
+    typer.echo(f"report: {write_cortex_report(out, model=model, twin=twin or None, dn=dn_dir, accuracy=accuracy, chance=chance).resolve()}")

@@ -130,4 +130,7 @@ def write_cortex_report(out: "str | Path", model: Folders, twin: Optional[Folder
     figs.append(("Every cortex metric per area: model, twin, DN; grey: the human range (hatched: a target)",
                  plots.plot_cortex_metrics(table, LABELS, out / "cortex_metrics.png")))
     figs += experiment_figures(model_recs[0], model_m[0], out, chance)
+    if accuracy is not None and chance is not None:
+        seeds = f", mean over {len(model_m)} seeds" if len(model_m) > 1 else ""
+        notes = [*notes, f"Test accuracy of the model {accuracy:.3f} (chance {chance:.3f}{seeds})."]
     return write_report(out / "report.html", title, scalars or {}, figs, [*notes, *readings], [_table(table)])

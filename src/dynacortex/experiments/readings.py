@@ -68,6 +68,7 @@ class Verdict:
         self.metric, self.area, self.reason = metric, area, reason
         self.ref = reference(metric, area)
         self.value, self.sd, mv = _stats(model, area, metric)
+        self.measured, self.runs = len(mv), len(model)
         self.twin, self.twin_sd, tv = _stats(twin, area, metric)
         self.dn = None if dn is None else dn.get(metric)
         rng = None if self.ref is None else self.ref.get("range")
@@ -87,7 +88,8 @@ class Verdict:
         return self.meets and not self.twin_meets and self.separated and self.twin is not None
 
     def describe(self) -> str:
-        parts = [fmt(self.value, self.sd)]
+        parts = [fmt(self.value, self.sd) + (f" ({self.measured} of {self.runs} seeds)"
+                                             if 0 < self.measured < self.runs else "")]
         if self.twin is not None or self.twin_sd is not None:
             parts.append(f"twin {fmt(self.twin, self.twin_sd)}")
         if self.dn is not None:

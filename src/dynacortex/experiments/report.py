@@ -26,7 +26,7 @@ from .readings import cortex_readings
 from .protocols import list_protocols
 from .store import open_recording
 
-__all__ = ["load_recordings", "readings", "write_experiment_report"]
+__all__ = ["load_recordings", "readings", "provenance", "write_experiment_report"]
 
 
 def load_recordings(folder: "str | Path") -> dict[str, Any]:
@@ -71,7 +71,7 @@ def experiment_figures(recordings: dict[str, Any], metrics: dict[str, Any], fold
     return figs
 
 
-def _provenance(folder: Path) -> tuple[list[str], Optional[float], Optional[float]]:
+def provenance(folder: Path) -> tuple[list[str], Optional[float], Optional[float]]:
     """What was recorded (the checkpoint, model and its test accuracy, from ``provenance.json`` if any), and
     the accuracy and chance level."""
     path = folder / "provenance.json"
@@ -107,7 +107,7 @@ def write_experiment_report(folder: "str | Path", title: str = "dynacortex exper
     if "memory" in recordings and "label" in recordings["memory"].coords:
         chance = 1.0 / len(np.unique(recordings["memory"].label.values))
     figs = [*figures, *experiment_figures(recordings, metrics, folder, chance)]
-    recorded, accuracy, level = _provenance(folder)
+    recorded, accuracy, level = provenance(folder)
     notes = [*recorded, *notes]
     tables = [_summary_table(metrics)] if metrics else []
     checks = []
