@@ -80,6 +80,8 @@ def _config_classes():
     from pydantic import BaseModel
 
     for mod in pkgutil.walk_packages(dc.__path__, "dynacortex."):
+        if mod.name.startswith("dynacortex.brainscore."):
+            continue  # the Brain-Score adapter lives in its own environment (tests_brainscore/)
         importlib.import_module(mod.name)
     found, todo = [], [BaseModel]
     while todo:
