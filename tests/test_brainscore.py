@@ -33,6 +33,9 @@ def test_segments_follow_the_training_presentation_convention():
     with pytest.raises(ValueError, match="start < end"):
         TimeBins([(80, 70)])
     assert TimeBins(np.array([[70, 80], [80, 90]])) == [(70.0, 80.0), (80.0, 90.0)]
+    as_benchmarks_pass_them = np.empty(2, dtype=object)  # an assembly's time_bin values: tuples in an object array
+    as_benchmarks_pass_them[:] = [(70, 80), (80, 90)]
+    assert TimeBins(as_benchmarks_pass_them) == [(70.0, 80.0), (80.0, 90.0)]
 
 
 class _Area:
@@ -168,3 +171,25 @@ def test_plugin_command_writes_a_brainscore_model_plugin(tmp_path):
     bad = CliRunner().invoke(app, ["brainscore", "plugin", "--checkpoint", str(ckpt), "--out", str(tmp_path / "p2"),
                                    "--region", "IT"])
     assert bad.exit_code == 2 and "REGION=AREA" in bad.output
+
+
+def test_plugin_takes_the_normalisation_from_the_checkpoint_without_the_data(tmp_path, monkeypatch):
+    import dynacortex.data.catalog as catalog
+    from dynacortex.brainscore.bundle import bundle_from_checkpoint
+
+    ckpt, _ = _fake_checkpoint(tmp_path)
+    state = torch.load(ckpt, weights_only=True)
+    state["ImageDataModule"] = {"mean": [0.31], "std": [0.27], "classes": list("abcdefghij")}
+    torch.save(state, ckpt)
+
+    def no_data(*args, **kwargs):
+        raise FileNotFoundError("the training data are not on this machine")
+
+    monkeypatch.setattr(catalog, "load_dataset", no_data)
+    settings = bundle_from_checkpoint(ckpt)["settings"]
+    assert settings["mean"] == [0.31] and settings["std"] == [0.27] and settings["classes"][0] == "a"
+    assert bundle_from_checkpoint(ckpt, mean=[0.5], std=[0.2])["settings"]["mean"] == [0.5]
+    del state["ImageDataModule"]  # an older checkpoint: computed from the data, which are needed then
+    torch.save(state, ckpt)
+    with pytest.raises(FileNotFoundError, match="not on this machine"):
+        bundle_from_checkpoint(ckpt)

@@ -44,6 +44,13 @@ def test_short_training_beats_chance_and_writes_run_folder(tmp_path):
     assert losses, "no training loss logged"
     ckpt = load_checkpoint(run / "checkpoints" / "last.ckpt")
     assert ckpt["global_step"] == 3 * 45 and "state_dict" in ckpt  # 3 epochs of ceil(1438 / 32) batches
+    # the normalisation travels with the weights (a Brain-Score plugin needs it without the data): the mean
+    # gray of scikit-learn's digits (0-16), which upsampling keeps; their SD, which smoothing lowers
+    from sklearn.datasets import load_digits
+
+    saved, raw = ckpt["ImageDataModule"], load_digits().data / 16.0
+    assert saved["classes"] == [str(i) for i in range(10)] and len(saved["mean"]) == len(saved["std"]) == 1
+    assert abs(saved["mean"][0] - raw.mean()) < 0.005 and 0.2 < saved["std"][0] < raw.std()
     assert not list(run.rglob("*.tmp*")), "a temporary file was left behind"
 
 

@@ -6,7 +6,8 @@ interface, temporal alignment, cross-validation, metric, ceiling). One substitut
 the deterministic logistic one (Brain-Score's trains a TensorFlow softmax regression, 40 epochs at lr 1e-4,
 which stays near its random start on a few hundred images); the target OSTs were made with the same.
 The model that made the data (new noise draws) must score high; the same model with its responses given
-to the wrong images (shuffled) low; a static response in every bin (what a feedforward model gets) fails.
+to the wrong images (shuffled) low; a static response in every bin (what a feedforward model gets) gets NaN
+from Kar2019-ost (the temporal PLS benchmark cannot tell it from the generating model, docs/brainscore.md).
 """
 
 import numpy as np
@@ -71,26 +72,22 @@ def test_kar2019_ost_offline(digits, candidates, monkeypatch):
     assert np.isnan(float(scores["static"].values))  # the benchmark's verdict on responses constant in time
 
 
-def test_temporal_pls_offline(digits, candidates):
-    """MajajHong2015's temporal IT metric (spantime PLS, stratified by object) on synthetic IT sites: recorded
-    in 5 ms bins and brought to the benchmark's 10 ms bins with Brain-Score's temporal alignment."""
-    from brainscore_vision import load_metric
-    from brainscore_vision.model_helpers.brain_transformation.temporal import assembly_time_align
-
-    bins = [(t, t + 10) for t in range(0, 240, 10)]
-    source = _source()
-    source.start_recording("IT", [(t, t + 5) for t in range(0, 240, 5)])
-    fine = source.look_at(digits, number_of_trials=10)
-    sites = np.sort(np.random.default_rng(0).choice(fine.sizes["neuroid"], 40, replace=False))
-    target = assembly_time_align(fine.isel(neuroid=sites), bins)
-    metric = load_metric("spantime_pls", crossvalidation_kwargs=dict(stratification_coord="object_name"))
-    results = {}
+def test_majajhong2015_temporal_pls_offline(digits, candidates):
+    """Brain-Score's MajajHong2015public.IT-temporal-pls benchmark itself (its alignment of the recordings to
+    10 ms bins, repetition averaging, spantime PLS and per-bin internal-consistency ceiling) on synthetic V4
+    and IT sites of the generating model, 10 noisy trials per image, served as 'MajajHong2015.temporal.public'."""
+    off.use_data(MajajHong2015__temporal__public=off.temporal_recordings(_source(), digits, repetitions=10))
+    benchmark = load_benchmark("MajajHong2015public.IT-temporal-pls")
+    raw, ceiled, per_bin = {}, {}, {}
     for name, model in candidates.items():
-        model.start_recording("IT", bins)
-        raw = metric(model.look_at(digits, number_of_trials=50), target)
-        late = raw.values[7:20]  # 70-200 ms, where the stimulus drives IT
-        results[name] = float(np.nanmean(late))
-    print("\nMajajHong2015 temporal IT PLS offline (mean r, 70-200 ms bins):",
-          {k: round(v, 3) for k, v in results.items()})
-    # the target's 10 noisy trials per image limit every model's r; the shuffled control is near 0
-    assert results["generating"] > 0.1 and results["generating"] > results["shuffled"] + 0.1
+        score = benchmark(model)
+        late = np.asarray(score.raw.values, float)[7:20]  # 70-200 ms, where the stimulus drives IT
+        raw[name], ceiled[name] = float(np.mean(late)), float(np.mean(np.asarray(score.values, float)[7:20]))
+        per_bin[name] = np.round(np.asarray(score.raw.values, float)[5:20], 2)
+    print("\nMajajHong2015public.IT-temporal-pls offline, mean over 70-200 ms bins (raw r, ceiled):",
+          {k: (round(raw[k], 3), round(ceiled[k], 3)) for k in raw})
+    print("raw r per bin, 50-200 ms:", per_bin)
+    assert raw["generating"] > 0.25 and ceiled["generating"] > 0.4
+    assert raw["generating"] > raw["shuffled"] + 0.2
+    # no assertion on the static control: per bin, r across images ignores the shape of the time course, and
+    # the generating model's ranking of the images barely changes over time (docs/brainscore.md)

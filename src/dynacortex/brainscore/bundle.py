@@ -5,10 +5,11 @@ A bundle is a ``torch.save`` of plain values (it loads with ``weights_only=True`
     {"format": "dynacortex-brainscore/1", "model": "dyrcnnx4", "kwargs": {...}, "state_dict": {...},
      "settings": {"image_size": 16, "mean": [...], "std": [...], "classes": [...], "visual_degrees": 8, ...}}
 
-``bundle_from_checkpoint`` (main environment: it reads the training checkpoint and its data) fills the
-settings from the training run: the model config, the image size, the per-channel mean and SD of the
-training images (the normalisation the model was trained with; ``mean``/``std`` override) and the class
-names. ``load_bundle`` (any environment with torch and pydantic) builds the model back.
+``bundle_from_checkpoint`` (main environment: it reads the training checkpoint) fills the settings from the
+training run: the model config, the image size, the per-channel mean and SD of the training images (the
+normalisation the model was trained with; ``mean``/``std`` override) and the class names. The data module
+saves the last two in every checkpoint; only for a checkpoint from before it did are they computed from the
+training data, which must then be on disk. ``load_bundle`` (any environment with torch and pydantic) builds the model back.
 """
 
 from __future__ import annotations
@@ -30,20 +31,24 @@ def bundle_from_checkpoint(checkpoint: "str | Path", trusted: bool = False, nois
                            **settings: Any) -> dict[str, Any]:
     """The bundle of a training run folder or checkpoint (``dynacortex train``); ``noise`` sets state noise."""
     from ..training import load_trained
+    from ..files import load_checkpoint
+    from ..training.load import checkpoint_of
 
     model, cfg = load_trained(checkpoint, trusted=trusted)
     kwargs = dict(cfg.model.kwargs)
     if noise is not None:
         kwargs["noise"] = noise
     data = cfg.data
-    classes: Optional[list[str]] = None
-    if mean is None or std is None:
+    saved = load_checkpoint(checkpoint_of(checkpoint), trusted=trusted).get("ImageDataModule") or {}
+    classes: Optional[list[str]] = saved.get("classes")
+    if (mean is None or std is None) and "mean" not in saved:  # a checkpoint from before the data module saved them
         from ..data.catalog import load_dataset
+        from ..training.datamodule import normalization_stats
 
         x, _, classes = load_dataset(data.name, "train", data.image_size, data.root)
-        xf = x[: min(len(x), 10000)].float() / 255.0  # the statistics the data module normalises with
-        mean = xf.mean(dim=(0, 2, 3)).tolist() if mean is None else mean
-        std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist() if std is None else std
+        saved = dict(zip(("mean", "std"), normalization_stats(x)))
+    mean = saved["mean"] if mean is None else mean
+    std = saved["std"] if std is None else std
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise ValueError(f"settings: unknown {sorted(unknown)}; allowed: {list(SETTINGS)}")

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from brainscore_core.supported_data_standards.brainio.assemblies import DataAssembly, NeuronRecordingAssembly
+from brainscore_core.supported_data_standards.brainio.assemblies import (DataAssembly, NeuronRecordingAssembly,
+                                                                         walk_coords)
 from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
 
 from .model import _bin_coords
+from .protocol import TimeBins
 
 __all__ = ["generating_model", "digit_stimuli", "temporal_recordings", "ost_assembly", "use_data", "Shuffled", "Static"]
 
@@ -98,8 +100,8 @@ def temporal_recordings(brain_model: Any, stimuli: StimulusSet, regions: Sequenc
     values = np.concatenate([p.transpose("presentation", "neuroid", "time_bin").values for p in parts], axis=1)
     neuroid_id = np.concatenate([p["neuroid_id"].values for p in parts])
     region = np.concatenate([[r] * p.sizes["neuroid"] for r, p in zip(regions, parts)])
-    presentation = {c: ("presentation", first[c].values) for c in
-                    ["stimulus_id", "image_label", "object_name", "repetition"] if c in first.coords}
+    presentation = {c: ("presentation", values) for c, dims, values in walk_coords(first)  # MultiIndex levels too
+                    if dims == ("presentation",) and c != "presentation"}
     assembly = NeuronRecordingAssembly(values, dims=["presentation", "neuroid", "time_bin"], coords={
         **presentation, "neuroid_id": ("neuroid", neuroid_id), "region": ("neuroid", region),
         "area": ("neuroid", np.concatenate([p["area"].values for p in parts])),
@@ -186,13 +188,11 @@ class Static:
 
     def start_recording(self, recording_target: str, time_bins: Any) -> None:
         self.brain_model.start_recording(recording_target, [self.window])
-        self._bins = [tuple(map(float, b)) for b in np.asarray(time_bins).reshape(-1, 2)]
+        self._bins = TimeBins(time_bins)
 
     def look_at(self, stimuli: Any, number_of_trials: int = 1, **kwargs: Any) -> Any:
         rec = self.brain_model.look_at(stimuli, number_of_trials=number_of_trials, **kwargs)
         values = np.repeat(rec.transpose("presentation", "neuroid").values[..., None], len(self._bins), axis=2)
-        from brainscore_core.supported_data_standards.brainio.assemblies import walk_coords
-
         coords = {c: (dims, values) for c, dims, values in walk_coords(rec)
                   if dims and dims[0] in ("presentation", "neuroid")}
         return type(rec)(values, dims=["presentation", "neuroid", "time_bin"], coords={**coords,

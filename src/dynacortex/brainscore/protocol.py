@@ -37,8 +37,11 @@ _EPS = 1e-9
 
 
 def TimeBins(time_bins: Any) -> list[tuple[float, float]]:
-    """Brain-Score's ``time_bins`` (tuples, lists or arrays of ``(start, end)`` ms) as float pairs, checked."""
+    """Brain-Score's ``time_bins`` (tuples, lists or arrays of ``(start, end)`` ms, or an assembly's ``time_bin``
+    values, an object array of tuples, as its benchmarks pass them) as float pairs, checked."""
     try:
+        if isinstance(time_bins, np.ndarray) and time_bins.dtype == object:
+            time_bins = time_bins.tolist()
         bins = [(float(a), float(b)) for a, b in np.asarray(time_bins, dtype=float).reshape(-1, 2).tolist()]
     except (TypeError, ValueError) as e:
         raise ValueError(f"time_bins: need (start_ms, end_ms) pairs, got {time_bins!r}") from e

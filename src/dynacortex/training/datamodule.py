@@ -23,7 +23,14 @@ from ..data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFl
 from .config import DataConfig
 from .resumable import ResumableLoader
 
-__all__ = ["ImageDataModule"]
+__all__ = ["ImageDataModule", "normalization_stats"]
+
+
+def normalization_stats(x: Tensor) -> tuple[list[float], list[float]]:
+    """Per-channel mean and SD (at least 1e-3) of uint8 images ``x`` (N, C, H, W) in [0, 1] units, from the
+    first 10 000 images: what the data module normalises with."""
+    xf = x[: min(len(x), 10000)].float() / 255.0
+    return xf.mean(dim=(0, 2, 3)).tolist(), xf.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
 
 
 class ImageDataModule(L.LightningDataModule):
@@ -41,13 +48,19 @@ class ImageDataModule(L.LightningDataModule):
         x, y, self.classes = load_dataset(c.name, "train", c.image_size, c.root)
         xt, yt, _ = load_dataset(c.name, "test", c.image_size, c.root)
         self.train_set, self.test_set = ImageTensorDataset(x, y), ImageTensorDataset(xt, yt)
-        xf = x[: min(len(x), 10000)].float() / 255.0
-        mean = xf.mean(dim=(0, 2, 3))
-        std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3)
+        self.mean, self.std = normalization_stats(x)
         self.in_channels = x.shape[1]
-        self.normalize = Compose([ToFloat(), Normalize(mean.tolist(), std.tolist())])
+        self.normalize = Compose([ToFloat(), Normalize(self.mean, self.std)])
         pad = max(1, round(c.image_size / 8))
         self.augment = Compose([RandomCrop(c.image_size, padding=pad), RandomHorizontalFlip()]) if c.augment else None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint (Lightning keeps it under ``"ImageDataModule"``): the normalisation and class
+        names, so that a trained model can be used on new images without the training data."""
+        return {} if self.train_set is None else {"mean": self.mean, "std": self.std, "classes": list(self.classes)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Nothing to restore: :meth:`setup` recomputes the same values from the data."""
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None
