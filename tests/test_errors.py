@@ -60,6 +60,8 @@ CASES = [
     ("training config section", lambda: TrainConfig.model_validate({"optimiser": {}}), r"optimiser[\s\S]*Extra inputs"),
     ("missing checkpoint", lambda: load_checkpoint("/nonexistent/last.ckpt"), r"checkpoint: /nonexistent/last.ckpt does not exist"),
     ("gain on identity", lambda: small_model(recurrence="identity", recurrence_gain=0.5), r"recurrence_gain: cannot bound"),
+    ("training contrasts", lambda: TrainConfig.model_validate({"data": {"contrast": [0.5, 0.1]}}),
+     r"contrast: need \[lo, hi\] with 0 < lo <= hi, got \[0.5, 0.1\]"),
 ]
 
 

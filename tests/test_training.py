@@ -54,6 +54,34 @@ def test_short_training_beats_chance_and_writes_run_folder(tmp_path):
     assert not list(run.rglob("*.tmp*")), "a temporary file was left behind"
 
 
+def test_training_at_several_contrasts_scales_each_image(tmp_path):
+    """data.contrast: each training image (normalised, so mean gray is 0) times its own contrast, drawn
+    log-uniformly from [lo, hi] and the same for the same (seed, epoch, batch); evaluation images as stored."""
+    from types import SimpleNamespace
+
+    from dynacortex.training.datamodule import ImageDataModule
+
+    cfg = tiny_config(tmp_path, "data.contrast=[0.0625, 1.0]").data
+    dm = ImageDataModule(cfg, seed=3)
+    dm.setup()
+    images, labels = dm.train_set.images[:512], dm.train_set.labels[:512]
+    plain = dm.normalize(images)
+
+    def batch(training, ready=0):
+        progress = SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=SimpleNamespace(
+            current=SimpleNamespace(ready=ready))))
+        dm.trainer = SimpleNamespace(training=training, current_epoch=1, fit_loop=progress)
+        return dm.on_after_batch_transfer((images, labels), 0)[0]
+
+    scaled = batch(True)
+    c = (scaled.flatten(1) * plain.flatten(1)).sum(1) / (plain.flatten(1) ** 2).sum(1)  # per-image factor
+    assert torch.allclose(scaled, c.view(-1, 1, 1, 1) * plain, atol=1e-5)
+    assert c.min() >= 0.0625 - 1e-6 and c.max() <= 1 + 1e-6 and c.min() < 0.07 and c.max() > 0.9
+    assert abs(float(c.log().mean()) - (torch.log(torch.tensor(0.0625)) / 2).item()) < 0.15  # log-uniform
+    assert torch.equal(batch(True), scaled) and not torch.equal(batch(True, ready=1), scaled)
+    assert torch.equal(batch(False), plain)
+
+
 def _train_cli(*args):
     return subprocess.Popen([sys.executable, "-m", "dynacortex.cli", "train", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -59,10 +59,14 @@ class DataConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     num_workers: int = Field(0, ge=0)
     augment: bool = False
+    contrast: Optional[tuple[float, float]] = Field(
+        None, description="train at a contrast drawn per image, log-uniformly from [lo, hi] (0 < lo <= hi; 1 = as stored)")
     eval_batch_size: int = Field(256, ge=1)
 
     @model_validator(mode="after")
     def _root(self) -> "DataConfig":
+        if self.contrast is not None and not 0 < self.contrast[0] <= self.contrast[1]:
+            raise ValueError(f"contrast: need [lo, hi] with 0 < lo <= hi, got {list(self.contrast)}")
         if self.name in ("cifar10", "cifar100", "folder") and self.root is None:
             raise ValueError(f"root: dataset {self.name!r} is read from disk; set data.root to its folder")
         return self

@@ -10,6 +10,7 @@ replays exactly what the uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import lightning as L
@@ -85,9 +86,16 @@ class ImageDataModule(L.LightningDataModule):
     def on_after_batch_transfer(self, batch: tuple[Tensor, Tensor], dataloader_idx: int) -> tuple[Tensor, Tensor]:
         images, labels = batch
         training = self.trainer is not None and self.trainer.training
-        if training and self.augment is not None:
-            t = self.trainer
-            g = torch.Generator(device=images.device).manual_seed(
-                hash((self.seed, t.current_epoch, t.fit_loop.epoch_loop.batch_progress.current.ready)) % 2**62)
+        if not training or (self.augment is None and self.cfg.contrast is None):
+            return self.normalize(images), labels
+        t = self.trainer
+        g = torch.Generator(device=images.device).manual_seed(
+            hash((self.seed, t.current_epoch, t.fit_loop.epoch_loop.batch_progress.current.ready)) % 2**62)
+        if self.augment is not None:
             images = self.augment(images, generator=g)
-        return self.normalize(images), labels
+        images = self.normalize(images)
+        if self.cfg.contrast is not None:  # normalised, mean gray is 0: scaling is a contrast change
+            lo, hi = (math.log(c) for c in self.cfg.contrast)
+            u = torch.rand(len(images), generator=g, device=images.device)
+            images = images * torch.exp(lo + (hi - lo) * u).view(-1, 1, 1, 1).to(images.dtype)
+        return images, labels
