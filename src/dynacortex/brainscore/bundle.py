@@ -9,7 +9,8 @@ A bundle is a ``torch.save`` of plain values (it loads with ``weights_only=True`
 training run: the model config, the image size, the per-channel mean and SD of the training images (the
 normalisation the model was trained with; ``mean``/``std`` override) and the class names. The data module
 saves the last two in every checkpoint; only for a checkpoint from before it did are they computed from the
-training data, which must then be on disk. ``load_bundle`` (any environment with torch and pydantic) builds the model back.
+training data, which must then be on disk. ``load_bundle`` (any environment with torch and pydantic) builds
+the model back.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def bundle_from_checkpoint(checkpoint: "str | Path", trusted: bool = False, nois
                            mean: Optional[list[float]] = None, std: Optional[list[float]] = None,
                            **settings: Any) -> dict[str, Any]:
     """The bundle of a training run folder or checkpoint (``dynacortex train``); ``noise`` sets state noise."""
-    from ..training import load_trained
     from ..files import load_checkpoint
+    from ..training import load_trained
     from ..training.load import checkpoint_of
 
     model, cfg = load_trained(checkpoint, trusted=trusted)
