@@ -67,6 +67,20 @@ def test_only_what_the_twin_lacks_is_credited_to_recurrence():
     assert "human range" not in table["isi_suppression"][0].conclusion()
 
 
+def test_a_twin_without_the_phenomenon_is_shown_and_credits_recurrence_only_in_every_seed():
+    model = [{"V1": {"contrast_ttp_shift_ms": 15.0}}, {"V1": {"contrast_ttp_shift_ms": 20.0}}]
+    twin = [{"V1": {"contrast_ttp_shift_ms": None}}] * 2  # no transient at any contrast: not measurable
+    v = verdicts(model, twin, metrics=["contrast_ttp_shift_ms"])["contrast_ttp_shift_ms"][0]
+    assert "twin n/a" in v.describe() and v.attributable and "the twin has none: attributable" in v.conclusion()
+    partial = [model[0], {"V1": {"contrast_ttp_shift_ms": None}}]
+    v = verdicts(partial, twin, metrics=["contrast_ttp_shift_ms"])["contrast_ttp_shift_ms"][0]
+    assert v.meets and not v.attributable and "only in 1 of 2 seeds" in v.conclusion()
+    short = [{"V1": {"contrast_ttp_shift_ms": 5.0}}] * 2  # misses the target: nothing to credit
+    assert not verdicts(short, twin, metrics=["contrast_ttp_shift_ms"])["contrast_ttp_shift_ms"][0].attributable
+    alone = verdicts(model, (), metrics=["contrast_ttp_shift_ms"])["contrast_ttp_shift_ms"][0]
+    assert not alone.attributable and "twin" not in alone.describe()  # no twin run: nothing said of one
+
+
 def test_seeds_must_separate_by_two_sd():
     model = [{"V1": {"r_double": v}} for v in (0.66, 0.665, 0.67)]
     twin = [{"V1": {"r_double": v}} for v in (0.95, 0.96, 0.97)]

@@ -9,6 +9,9 @@ within a factor of 2 across areas). Each value is shown with the twin's and the 
 A phenomenon is attributed to the recurrent model's dynamics (its recurrence and mechanisms) only where the
 model meets the reference and the twin does not; with several seeds, only where in addition the mean paired
 difference exceeds 2 SD of the differences across seeds. Where the twin meets it too, the reading says so.
+Where the twin has no value in any seed (no transient, no response: it lacks the phenomenon) there is no
+paired difference; the reading shows "twin n/a" and credits the recurrent dynamics only if the model has the
+value in every seed.
 A model near chance (accuracy below chance + 0.1) gets its values reported and no conclusion drawn.
 """
 
@@ -70,6 +73,8 @@ class Verdict:
         self.value, self.sd, mv = _stats(model, area, metric)
         self.measured, self.runs = len(mv), len(model)
         self.twin, self.twin_sd, tv = _stats(twin, area, metric)
+        # the twin was run and has no value in any seed (no transient, no response): it lacks the phenomenon
+        self.twin_lacks = len(twin) > 0 and not tv
         self.dn = None if dn is None else dn.get(metric)
         rng = None if self.ref is None else self.ref.get("range")
         self.meets = _inside(self.value, rng)
@@ -85,12 +90,16 @@ class Verdict:
 
     @property
     def attributable(self) -> bool:
+        """Met, not by the twin, and separated across seeds; against a twin without any value, only when the
+        model has one in every seed (no paired difference exists to test)."""
+        if self.twin_lacks:
+            return self.meets and self.measured == self.runs
         return self.meets and not self.twin_meets and self.separated and self.twin is not None
 
     def describe(self) -> str:
         parts = [fmt(self.value, self.sd) + (f" ({self.measured} of {self.runs} seeds)"
                                              if 0 < self.measured < self.runs else "")]
-        if self.twin is not None or self.twin_sd is not None:
+        if self.twin is not None or self.twin_lacks:
             parts.append(f"twin {fmt(self.twin, self.twin_sd)}")
         if self.dn is not None:
             parts.append(f"DN {fmt(self.dn)}")
@@ -105,6 +114,9 @@ class Verdict:
                  ("misses the target" if self.target else "outside the human range")
         if not self.meets:
             return inside + ("; the twin meets it" if self.twin_meets else "")
+        if self.twin_lacks:
+            return inside + ("; the twin has none: attributable to the recurrent dynamics" if self.attributable else
+                             f"; the twin has none, but the model only in {self.measured} of {self.runs} seeds")
         if self.twin_meets:
             return inside + "; the twin meets it too: not attributable to recurrence"
         if not self.separated:
