@@ -32,15 +32,16 @@ def bundle_from_checkpoint(checkpoint: "str | Path", trusted: bool = False, nois
                            **settings: Any) -> dict[str, Any]:
     """The bundle of a training run folder or checkpoint (``dynacortex train``); ``noise`` sets state noise."""
     from ..files import load_checkpoint
-    from ..training import load_trained
-    from ..training.load import checkpoint_of
+    from ..training.load import checkpoint_of, trained_from
 
-    model, cfg = load_trained(checkpoint, trusted=trusted)
+    path = checkpoint_of(checkpoint)
+    ckpt = load_checkpoint(path, trusted=trusted)
+    model, cfg = trained_from(ckpt, path)
     kwargs = dict(cfg.model.kwargs)
     if noise is not None:
         kwargs["noise"] = noise
     data = cfg.data
-    saved = load_checkpoint(checkpoint_of(checkpoint), trusted=trusted).get("ImageDataModule") or {}
+    saved = ckpt.get("ImageDataModule") or {}
     classes: Optional[list[str]] = saved.get("classes")
     if (mean is None or std is None) and "mean" not in saved:  # a checkpoint from before the data module saved them
         from ..data.catalog import load_dataset

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from ..files import load_checkpoint
 from .config import TrainConfig
 
-__all__ = ["checkpoint_of", "model_state", "load_trained", "load_model"]
+__all__ = ["checkpoint_of", "model_state", "load_trained", "trained_from", "load_model"]
 
 
 def checkpoint_of(path: "str | Path") -> Path:
@@ -40,7 +40,11 @@ def model_state(ckpt: dict[str, Any], path: "str | Path") -> dict[str, Tensor]:
 def load_trained(path: "str | Path", trusted: bool = False) -> tuple[nn.Module, TrainConfig]:
     """The model (eval mode, trained weights) and training config of a run folder or its checkpoint."""
     path = checkpoint_of(path)
-    ckpt = load_checkpoint(path, trusted=trusted)
+    return trained_from(load_checkpoint(path, trusted=trusted), path)
+
+
+def trained_from(ckpt: dict[str, Any], path: "str | Path") -> tuple[nn.Module, TrainConfig]:
+    """:func:`load_trained` of a checkpoint already loaded from ``path`` (named in errors)."""
     try:
         cfg = TrainConfig.model_validate(ckpt["hyper_parameters"]["config"])
     except (KeyError, TypeError) as e:
